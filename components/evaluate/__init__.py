@@ -1,0 +1,1 @@
+"""Evaluate: metrics on the frozen test set, and a per-example evaluation record."""

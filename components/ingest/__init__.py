@@ -1,0 +1,1 @@
+"""Ingest (feature extraction): read a CSV/Parquet source, validate it, fingerprint it."""

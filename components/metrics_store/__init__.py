@@ -1,0 +1,1 @@
+"""Metrics store: an append-only record per pipeline run."""

@@ -1,0 +1,1 @@
+"""Preprocess: an ordered, per-run choice of named steps, fitted on training data only."""

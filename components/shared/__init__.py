@@ -1,0 +1,1 @@
+"""Runtime code shared by every component image: errors, URIs, stores, tables."""

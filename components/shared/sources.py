@@ -1,0 +1,79 @@
+"""Fetching input data from a local path, ``file://``, ``s3://`` or ``https://`` URI."""
+
+from __future__ import annotations
+
+from importlib import resources
+from urllib.parse import urlparse
+
+from components.shared.errors import InputError, KfopsError
+from components.shared.store import read_uri
+
+#: Datasets shipped inside the ``ingest`` package, addressable on any machine or
+#: image as ``builtin://<name>`` (nothing is downloaded at run time).
+BUILTIN_SCHEME = "builtin"
+
+HTTP_TIMEOUT_SECONDS = (5.0, 60.0)  # connect, read
+HTTP_RETRIES = 4
+
+
+def fetch_source(uri: str) -> bytes:
+    """Return the bytes behind a data-source URI.
+
+    Args:
+        uri: A local path, ``file://``, ``s3://``, ``https://`` or ``builtin://`` URI.
+
+    Raises:
+        InputError: The source is missing, unreadable or uses an unknown scheme.
+    """
+    uri = uri.strip()
+    if not uri:
+        raise InputError("no data source given")
+    parsed = urlparse(uri)
+    if parsed.scheme == BUILTIN_SCHEME:
+        return _builtin(parsed.netloc + parsed.path)
+    if parsed.scheme in ("http", "https"):
+        if parsed.scheme == "http":
+            raise InputError(f"refusing plain-http source {uri!r}; use https://")
+        return _https(uri)
+    if parsed.scheme in ("", "file", "s3"):
+        try:
+            return read_uri(uri)
+        except KfopsError as exc:
+            raise InputError(f"cannot read data source {uri}: {exc}") from None
+    raise InputError(f"unsupported data source scheme {parsed.scheme!r} in {uri!r}")
+
+
+def _builtin(name: str) -> bytes:
+    files = resources.files("components.ingest") / "data"
+    path = files / f"{name}.csv"
+    if not path.is_file():
+        known = sorted(p.name.removesuffix(".csv") for p in files.iterdir() if p.name.endswith(".csv"))
+        raise InputError(f"unknown builtin dataset {name!r}; known: {', '.join(known)}")
+    return path.read_bytes()
+
+
+def _https(uri: str) -> bytes:
+    import urllib3
+
+    retry = urllib3.Retry(
+        total=HTTP_RETRIES,
+        backoff_factor=0.5,
+        status_forcelist=(429, 500, 502, 503, 504),
+        allowed_methods=frozenset({"GET"}),
+    )
+    timeout = urllib3.Timeout(connect=HTTP_TIMEOUT_SECONDS[0], read=HTTP_TIMEOUT_SECONDS[1])
+    try:
+        response = urllib3.request("GET", uri, retries=retry, timeout=timeout)
+    except urllib3.exceptions.HTTPError as exc:
+        raise InputError(f"cannot download {uri}: {exc}") from None
+    if response.status != 200:
+        raise InputError(f"cannot download {uri}: HTTP {response.status}")
+    return response.data
+
+
+def source_name(uri: str) -> str:
+    """The file name part of a source URI (used to pick the CSV or Parquet reader)."""
+    parsed = urlparse(uri)
+    if parsed.scheme == BUILTIN_SCHEME:
+        return f"{parsed.netloc}{parsed.path}.csv"
+    return (parsed.path or uri).rsplit("/", 1)[-1] or uri

@@ -1,0 +1,310 @@
+"""One object-store abstraction with two backends chosen by URI.
+
+* a local directory (the embedded default, e.g. ``.kfops/store``), and
+* S3 (``s3://bucket/prefix``) through boto3.
+
+Both give the same guarantees: no reader ever sees a half-written object (local:
+write a temporary file, then rename or link it into place; S3: a single-request
+put is atomic) and ``overwrite=False`` never replaces an existing object (local:
+``os.link`` fails if the target exists; S3: ``PutObject`` with ``IfNoneMatch="*"``).
+
+Layout under a store root (one source of truth, see ``Layout``): ``data/``,
+``models/``, ``metrics/``, ``predictions/``; on a cluster KFP's own artifacts go
+under ``pipelines/``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlparse
+
+from components.shared.errors import InputError, ObjectExistsError, StoreError
+
+# boto3 is imported only when an S3 store is used: it costs ~0.3 s per task.
+S3Client = Any
+
+@dataclass(frozen=True)
+class Layout:
+    """Top-level prefixes of a store root."""
+
+    data: str = "data"
+    models: str = "models"
+    metrics: str = "metrics"
+    predictions: str = "predictions"
+    pipelines: str = "pipelines"
+
+
+LAYOUT = Layout()
+
+
+class Store(Protocol):
+    """What every backend offers. Keys are ``/``-separated and relative to the root."""
+
+    uri: str
+
+    def read(self, key: str) -> bytes:
+        """Return an object's bytes; `StoreError` if it is missing."""
+        ...
+
+    def write(self, key: str, data: bytes, *, overwrite: bool = True) -> str:
+        """Write an object atomically and return its URI."""
+        ...
+
+    def exists(self, key: str) -> bool:
+        """Whether an object exists."""
+        ...
+
+    def list(self, prefix: str) -> list[str]:
+        """Keys under ``prefix``, sorted."""
+        ...
+
+    def uri_for(self, key: str) -> str:
+        """The URI of ``key`` in this store."""
+        ...
+
+    def check_writable(self) -> None:
+        """Fail with `StoreError` unless the store exists and accepts writes."""
+        ...
+
+
+def _clean_key(key: str) -> str:
+    parts = [p for p in key.split("/") if p]
+    if not parts or any(p in (".", "..") for p in parts):
+        raise InputError(f"invalid store key {key!r}")
+    return "/".join(parts)
+
+
+class LocalStore:
+    """A store in a local directory."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).expanduser().resolve()
+        self.uri = str(self.root)
+
+    def _path(self, key: str) -> Path:
+        return self.root / _clean_key(key)
+
+    def uri_for(self, key: str) -> str:
+        return str(self._path(key))
+
+    def read(self, key: str) -> bytes:
+        path = self._path(key)
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            raise StoreError(f"no object {key!r} in store {self.uri}") from None
+        except OSError as exc:
+            raise StoreError(f"cannot read {path}: {exc.strerror}") from None
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def list(self, prefix: str) -> list[str]:
+        base = self.root / prefix.strip("/") if prefix.strip("/") else self.root
+        if not base.is_dir():
+            return []
+        return sorted(
+            p.relative_to(self.root).as_posix()
+            for p in base.rglob("*")
+            if p.is_file() and not p.name.startswith(".tmp-")
+        )
+
+    def write(self, key: str, data: bytes, *, overwrite: bool = True) -> str:
+        path = self._path(key)
+        if not self.root.is_dir():
+            raise StoreError(f"store root {self.root} does not exist")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+        except OSError as exc:
+            raise StoreError(f"cannot write to store {self.uri}: {exc.strerror}") from None
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            if overwrite:
+                os.replace(tmp, path)
+            else:
+                try:
+                    os.link(tmp, path)  # atomic create-if-absent
+                except FileExistsError:
+                    raise ObjectExistsError(
+                        f"{path} already exists; refusing to overwrite it"
+                    ) from None
+        except OSError as exc:
+            raise StoreError(f"cannot write {path}: {exc.strerror}") from None
+        finally:
+            tmp.unlink(missing_ok=True)
+        return str(path)
+
+    def check_writable(self) -> None:
+        if not self.root.is_dir():
+            raise StoreError(f"store root {self.root} does not exist")
+        probe = self.root / f".tmp-probe-{uuid.uuid4().hex}"
+        try:
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise StoreError(f"store {self.root} is not writable: {exc.strerror}") from None
+
+
+def s3_client() -> S3Client:
+    """A boto3 S3 client with timeouts and bounded retries with backoff.
+
+    The endpoint follows ``AWS_ENDPOINT_URL``/``AWS_ENDPOINT_URL_S3`` (boto3 reads
+    them), which is how tests point it at a local moto server.
+    """
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        connect_timeout=5,
+        read_timeout=60,
+        retries={"max_attempts": 5, "mode": "standard"},  # exponential backoff
+    )
+    return boto3.client("s3", config=config)
+
+
+class S3Store:
+    """A store under ``s3://bucket/prefix``."""
+
+    def __init__(self, bucket: str, prefix: str = "", client: S3Client | None = None) -> None:
+        if not bucket:
+            raise InputError("an s3:// URI needs a bucket name")
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.uri = f"s3://{bucket}/{self.prefix}".rstrip("/")
+        self._client = client
+
+    @property
+    def client(self) -> S3Client:
+        if self._client is None:
+            self._client = s3_client()
+        return self._client
+
+    def _key(self, key: str) -> str:
+        key = _clean_key(key)
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def uri_for(self, key: str) -> str:
+        return f"s3://{self.bucket}/{self._key(key)}"
+
+    def _fail(self, action: str, key: str, exc: Exception) -> StoreError:
+        from botocore.exceptions import ClientError
+
+        if isinstance(exc, ClientError):
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in ("NoSuchKey", "404"):
+                return StoreError(f"no object {self.uri_for(key)}")
+            if code == "NoSuchBucket":
+                return StoreError(f"bucket {self.bucket!r} does not exist")
+            if code in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+                return ObjectExistsError(
+                    f"{self.uri_for(key)} already exists; refusing to overwrite it"
+                )
+            return StoreError(f"cannot {action} {self.uri_for(key)}: {code or exc}")
+        return StoreError(f"cannot {action} {self.uri_for(key)}: {exc}")
+
+    def read(self, key: str) -> bytes:
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
+            return body.read()
+        except Exception as exc:
+            raise self._fail("read", key, exc) from None
+
+    def exists(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+            return True
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise self._fail("check", key, exc) from None
+        except Exception as exc:
+            raise self._fail("check", key, exc) from None
+
+    def list(self, prefix: str) -> list[str]:
+        full = self._key(prefix) + "/" if prefix.strip("/") else (
+            f"{self.prefix}/" if self.prefix else ""
+        )
+        strip = f"{self.prefix}/" if self.prefix else ""
+        keys: list[str] = []
+        try:
+            paginator = self.client.get_paginator("list_objects_v2")
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=full):
+                keys.extend(obj["Key"][len(strip):] for obj in page.get("Contents", []))
+        except Exception as exc:
+            raise self._fail("list", prefix or "/", exc) from None
+        return sorted(keys)
+
+    def write(self, key: str, data: bytes, *, overwrite: bool = True) -> str:
+        extra = {} if overwrite else {"IfNoneMatch": "*"}
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, **extra)
+        except Exception as exc:
+            raise self._fail("write", key, exc) from None
+        return self.uri_for(key)
+
+    def check_writable(self) -> None:
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except Exception as exc:
+            from botocore.exceptions import ClientError
+
+            if isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") in (
+                "404",
+                "NoSuchBucket",
+                "NotFound",
+            ):
+                raise StoreError(f"bucket {self.bucket!r} does not exist") from None
+            raise StoreError(f"store {self.uri} is not reachable: {exc}") from None
+
+
+def open_store(uri: str) -> Store:
+    """Open the store named by ``uri``: ``s3://bucket[/prefix]``, ``file://`` or a path."""
+    uri = uri.strip()
+    if not uri:
+        raise InputError("no store given (a local directory or s3://bucket/prefix)")
+    parsed = urlparse(uri)
+    if parsed.scheme == "s3":
+        return S3Store(parsed.netloc, parsed.path)
+    if parsed.scheme == "file":
+        return LocalStore(parsed.path)
+    if parsed.scheme and len(parsed.scheme) > 1:  # one letter: a Windows drive
+        raise InputError(f"unsupported store URI {uri!r} (use a local path or s3://bucket/prefix)")
+    return LocalStore(uri)
+
+
+def split_uri(uri: str) -> tuple[Store, str]:
+    """Split an object URI (path, ``file://`` or ``s3://``) into a store and a key."""
+    parsed = urlparse(uri)
+    if parsed.scheme == "s3":
+        key = parsed.path.lstrip("/")
+        if not key:
+            raise InputError(f"{uri!r} names a bucket, not an object")
+        return S3Store(parsed.netloc), key
+    path = Path(parsed.path if parsed.scheme == "file" else uri).expanduser().resolve()
+    return LocalStore(path.parent), path.name
+
+
+def read_uri(uri: str) -> bytes:
+    """Read an object from a local path, ``file://`` or ``s3://`` URI."""
+    store, key = split_uri(uri)
+    return store.read(key)
+
+
+def write_uri(uri: str, data: bytes, *, overwrite: bool = True) -> str:
+    """Write an object atomically to a local path, ``file://`` or ``s3://`` URI."""
+    store, key = split_uri(uri)
+    if isinstance(store, LocalStore):
+        store.root.mkdir(parents=True, exist_ok=True)
+    return store.write(key, data, overwrite=overwrite)

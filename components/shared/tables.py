@@ -1,0 +1,65 @@
+"""Reading and writing tables (Parquet between tasks; CSV or Parquet at the edges)."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pandas as pd
+
+from components.shared.errors import InputError
+from components.shared.store import read_uri, write_uri
+
+#: Parquet key-value metadata key under which a table carries its JSON facts.
+METADATA_KEY = b"kfops"
+
+
+def write_parquet(frame: pd.DataFrame, uri: str, metadata: dict[str, Any] | None = None) -> str:
+    """Write ``frame`` as Parquet (with optional JSON metadata) to a path or URI."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    if metadata is not None:
+        existing = table.schema.metadata or {}
+        table = table.replace_schema_metadata(
+            {**existing, METADATA_KEY: json.dumps(metadata, sort_keys=True).encode()}
+        )
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, compression="zstd")
+    return write_uri(uri, buffer.getvalue())
+
+
+def read_parquet(uri: str) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Read a Parquet table and its JSON metadata (empty if it has none)."""
+    import pyarrow.parquet as pq
+
+    data = read_uri(uri)
+    try:
+        table = pq.read_table(io.BytesIO(data))
+    except Exception as exc:  # pyarrow raises several types for corrupt files
+        raise InputError(f"{uri} is not a readable Parquet file: {exc}") from None
+    raw = (table.schema.metadata or {}).get(METADATA_KEY)
+    return table.to_pandas(), (json.loads(raw) if raw else {})
+
+
+def read_table_bytes(data: bytes, name: str) -> pd.DataFrame:
+    """Parse CSV or Parquet bytes (chosen by ``name``'s suffix) into a DataFrame."""
+    if name.lower().endswith((".parquet", ".pq")):
+        import pyarrow.parquet as pq
+
+        try:
+            return pq.read_table(io.BytesIO(data)).to_pandas()
+        except Exception as exc:
+            raise InputError(f"{name} is not a readable Parquet file: {exc}") from None
+    if not data.strip():
+        raise InputError(f"{name} is empty")
+    import pyarrow.csv as pcsv
+
+    try:
+        table = pcsv.read_csv(io.BytesIO(data))
+    except Exception as exc:  # ArrowInvalid and friends: keep the first line of the reason
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"{name} is not a readable CSV file: {reason}") from None
+    return table.to_pandas()

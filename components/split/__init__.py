@@ -1,0 +1,1 @@
+"""Split: a deterministic, optionally stratified train/test split."""

@@ -1,0 +1,30 @@
+"""CLI of `train`: ``python -m components.train --prepared P --preprocessor DIR --model DIR``."""
+
+from __future__ import annotations
+
+import argparse
+
+from components.shared.cli import run_cli
+from components.train.core import DEFAULT_ESTIMATOR, ESTIMATORS
+from components.train.io import run_train
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m components.train", description=__doc__)
+    parser.add_argument("--prepared", required=True, help="prepared Parquet written by preprocess")
+    parser.add_argument("--preprocessor", required=True, help="directory written by preprocess")
+    parser.add_argument("--model", required=True, help="output directory or s3:// prefix")
+    parser.add_argument("--estimator", default=DEFAULT_ESTIMATOR, choices=sorted(ESTIMATORS))
+    parser.add_argument("--hyperparameters", default="{}", help='JSON object, e.g. {"C": 0.5}')
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args(argv)
+    trained = run_train(
+        args.prepared, args.preprocessor, args.model,
+        estimator=args.estimator, hyperparameters=args.hyperparameters, seed=args.seed,
+    )
+    print(f"trained {trained.metadata['estimator_class']} on {trained.metadata['train_rows']} rows")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_cli(main))

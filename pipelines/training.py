@@ -1,0 +1,98 @@
+"""Training pipeline: ingest -> split -> preprocess -> train -> evaluate -> store model and metrics."""
+
+from kfp import dsl
+
+from components.evaluate.component import evaluate
+from components.ingest.component import ingest
+from components.metrics_store.component import metrics_store
+from components.model_storage.component import model_storage
+from components.preprocess.component import preprocess
+from components.split.component import split
+from components.train.component import train
+
+PIPELINE_NAME = "training"
+
+
+@dsl.pipeline(name=PIPELINE_NAME, description="Train, evaluate and store a classifier; record the run.")
+def training(
+    store: str,
+    source: str = "builtin://breast_cancer",
+    label_column: str = "target",
+    categorical_columns: str = "",
+    preprocessing: str = "drop_duplicates,impute_median,clip_outliers,standard_scale",
+    estimator: str = "logistic_regression",
+    hyperparameters: str = "{}",
+    test_size: float = 0.25,
+    stratify: bool = True,
+    seed: int = 42,
+    model_name: str = "breast-cancer",
+    git_commit: str = "",
+    git_ref: str = "",
+) -> str:
+    """Trains a classifier on a CSV source and records model and metrics in the store.
+
+    Args:
+        store: Store root: a local directory or s3://bucket/prefix.
+        source: Data source: path, file://, s3://, https:// or builtin:// URI (CSV or Parquet).
+        label_column: Label column.
+        categorical_columns: Comma-separated categorical feature columns.
+        preprocessing: Comma-separated preprocessing steps, in order.
+        estimator: logistic_regression, random_forest or gradient_boosting.
+        hyperparameters: JSON object of estimator arguments.
+        test_size: Fraction of rows held out for evaluation.
+        stratify: Keep class proportions in the split.
+        seed: Random seed for split and estimator.
+        model_name: Name under which the model is stored.
+        git_commit: Commit the pipeline was built from.
+        git_ref: Branch or tag the pipeline was built from.
+
+    Returns:
+        The run record (JSON) appended to the metrics store.
+    """
+    ingested = ingest(source=source, label_column=label_column, categorical_columns=categorical_columns)
+    ingested.set_display_name("ingest").set_cpu_request("500m").set_memory_request("1Gi")
+
+    parts = split(dataset=ingested.outputs["dataset"], test_size=test_size, seed=seed, stratify=stratify)
+    parts.set_display_name("split").set_cpu_request("500m").set_memory_request("1Gi")
+
+    prepared = preprocess(train=parts.outputs["train"], steps=preprocessing)
+    prepared.set_display_name("preprocess").set_cpu_request("1").set_memory_request("2Gi")
+
+    trained = train(
+        prepared=prepared.outputs["prepared"],
+        preprocessor=prepared.outputs["preprocessor"],
+        estimator=estimator,
+        hyperparameters=hyperparameters,
+        seed=seed,
+    )
+    trained.set_display_name("train").set_cpu_request("2").set_memory_request("4Gi")
+
+    evaluated = evaluate(model=trained.outputs["model"], test=parts.outputs["test"])
+    evaluated.set_display_name("evaluate").set_cpu_request("1").set_memory_request("2Gi")
+
+    stored = model_storage(
+        model=trained.outputs["model"],
+        evaluation=evaluated.outputs["evaluation"],
+        store=store,
+        model_name=model_name,
+        run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER,
+        run_name=dsl.PIPELINE_JOB_NAME_PLACEHOLDER,
+        git_commit=git_commit,
+        git_ref=git_ref,
+    )
+    stored.set_display_name("model-storage").set_cpu_request("250m").set_memory_request("512Mi")
+
+    recorded = metrics_store(
+        evaluation=evaluated.outputs["evaluation"],
+        store=store,
+        pipeline=PIPELINE_NAME,
+        run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER,
+        run_name=dsl.PIPELINE_JOB_NAME_PLACEHOLDER,
+        git_ref=git_ref,
+        git_commit=git_commit,
+        model_name=model_name,
+        model_version=stored.outputs["version"],
+        model_uri=stored.outputs["uri"],
+    )
+    recorded.set_display_name("metrics-store").set_cpu_request("250m").set_memory_request("512Mi")
+    return recorded.output
