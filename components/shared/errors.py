@@ -40,9 +40,9 @@ def one_line(message: object) -> str:
 
 
 def report_failure(error: KfopsError, task: str) -> None:
-    """Record a task's error for the process that launched the pipeline, if any."""
+    """Record a task's error (exit code, tab, ``task: message``) for the launcher, if any."""
     path = os.environ.get(ERROR_FILE_ENV)
     if not path:
         return
     with open(path, "a", encoding="utf-8") as handle:
-        handle.write(f"{task}: {one_line(error)}\n")
+        handle.write(f"{error.exit_code}\t{task}: {one_line(error)}\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import Path
 from urllib.parse import urlparse
 
 from components.shared.errors import InputError, KfopsError
@@ -35,6 +36,10 @@ def fetch_source(uri: str) -> bytes:
         if parsed.scheme == "http":
             raise InputError(f"refusing plain-http source {uri!r}; use https://")
         return _https(uri)
+    if parsed.scheme in ("", "file"):
+        path = Path(parsed.path if parsed.scheme == "file" else uri).expanduser()
+        if not path.is_file():
+            raise InputError(f"data source {uri} does not exist or is not a file")
     if parsed.scheme in ("", "file", "s3"):
         try:
             return read_uri(uri)

@@ -145,6 +145,8 @@ class LocalStore:
         return str(path)
 
     def check_writable(self) -> None:
+        if self.root.exists() and not self.root.is_dir():
+            raise StoreError(f"store root {self.root} is not a directory")
         if not self.root.is_dir():
             raise StoreError(f"store root {self.root} does not exist")
         probe = self.root / f".tmp-probe-{uuid.uuid4().hex}"

@@ -1,0 +1,135 @@
+"""The ``kfops`` command: every step of the workflow, runnable on a laptop or in CI.
+
+Exit codes: 0 success, 1 failure, 2 bad usage or bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from components.shared.cli import run_cli
+from kfops import __version__
+from kfops.settings import Settings
+
+DEMO_PIPELINE = "training"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(prog="kfops", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"kfops {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="train a model on the bundled dataset, locally")
+    demo.add_argument("--store", help="store root (default: .kfops/store or $KFOPS_STORE)")
+
+    run = commands.add_parser("run", help="run a pipeline locally with kfp.local")
+    run.add_argument("pipeline", help="pipeline name, e.g. training")
+    run.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                     help="pipeline parameter (repeatable)")
+    run.add_argument("--store", help="store root (default: .kfops/store or $KFOPS_STORE)")
+    run.add_argument("-v", "--verbose", action="store_true", help="stream every task's output")
+
+    comp = commands.add_parser("compile", help="compile every pipeline to YAML")
+    comp.add_argument("--output-dir", type=Path, default=Path("build/pipelines"))
+
+    metrics = commands.add_parser("metrics", help="read the metrics store")
+    metrics_cmd = metrics.add_subparsers(dest="metrics_command", required=True, metavar="ACTION")
+    listing = metrics_cmd.add_parser("list", help="one line per run record")
+    show = metrics_cmd.add_parser("show", help="one run record as JSON")
+    show.add_argument("run", help="run id or run name (or a unique prefix)")
+    for sub in (listing, show):
+        sub.add_argument("--store", help="store root (default: .kfops/store or $KFOPS_STORE)")
+        sub.add_argument("--pipeline", help="only this pipeline's records")
+    listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    data = commands.add_parser("data", help="datasets")
+    data_cmd = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
+    synth = data_cmd.add_parser("synth", help="write a synthetic dataset for large-scale runs")
+    synth.add_argument("--rows", type=int, required=True)
+    synth.add_argument("--features", type=int, default=20)
+    synth.add_argument("--seed", type=int, default=0)
+    synth.add_argument("--output", required=True, help=".csv or .parquet path or s3:// URI")
+
+    images = commands.add_parser("images", help="component images")
+    images_cmd = images.add_subparsers(dest="images_command", required=True, metavar="ACTION")
+    images_cmd.add_parser("list", help="component -> image reference")
+    ref = images_cmd.add_parser("ref", help="the image reference of one component")
+    ref.add_argument("component")
+    return parser
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from kfops.local_run import parse_record, run_pipeline
+    from kfops.report import run_summary
+
+    pipeline = DEMO_PIPELINE if args.command == "demo" else args.pipeline
+    pairs = [] if args.command == "demo" else args.param
+    verbose = getattr(args, "verbose", False)
+    result = run_pipeline(pipeline, pairs, settings=settings, store=args.store, verbose=verbose)
+    record = parse_record(result.output)
+    print(run_summary(pipeline, result.seconds, record, str(result.log_path)))
+    return 0
+
+
+def _metrics(args: argparse.Namespace, settings: Settings) -> int:
+    from components.metrics_store.io import list_records, show_record
+    from kfops.report import records_table
+
+    store = args.store or settings.store
+    if args.metrics_command == "show":
+        print(json.dumps(show_record(store, args.run, args.pipeline), indent=2, sort_keys=True))
+    else:
+        records = list_records(store, args.pipeline)
+        print(json.dumps(records, indent=2, sort_keys=True) if args.json else records_table(records))
+    return 0
+
+
+def _images(args: argparse.Namespace) -> int:
+    from components.images import component_names, image
+
+    if args.images_command == "ref":
+        try:
+            print(image(args.component))
+        except KeyError as exc:
+            from components.shared.errors import InputError
+
+            raise InputError(str(exc.args[0])) from None
+    else:
+        for name in component_names():
+            print(f"{name:<16} {image(name)}")
+    return 0
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    """Run the parsed subcommand."""
+    settings = Settings.from_env()
+    if args.command in ("demo", "run"):
+        return _run(args, settings)
+    if args.command == "compile":
+        from kfops.compile import compile_pipelines
+
+        for path in compile_pipelines(args.output_dir):
+            print(path)
+        return 0
+    if args.command == "metrics":
+        return _metrics(args, settings)
+    if args.command == "data":
+        from components.ingest.io import write_synthetic
+
+        print(write_synthetic(args.rows, args.output, args.features, args.seed))
+        return 0
+    return _images(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``kfops`` command."""
+    args = build_parser().parse_args(argv)
+    return run_cli(lambda: dispatch(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

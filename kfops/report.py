@@ -1,0 +1,44 @@
+"""Human-readable output: run summaries and metrics tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+METRIC_ORDER = ("accuracy", "macro_f1", "roc_auc", "log_loss")
+
+
+def format_metrics(metrics: dict[str, float]) -> str:
+    """``accuracy 0.9859  macro_f1 0.9848 ...`` in a fixed order."""
+    names = [m for m in METRIC_ORDER if m in metrics] + sorted(set(metrics) - set(METRIC_ORDER))
+    return "  ".join(f"{name} {metrics[name]:.4f}" for name in names)
+
+
+def run_summary(pipeline: str, seconds: float, record: dict[str, Any], log_path: str) -> str:
+    """The closing summary of `kfops run`."""
+    lines = [f"Pipeline '{pipeline}' succeeded in {seconds:.1f} s (run {record.get('run_name', '?')})"]
+    if record.get("metrics"):
+        lines.append(f"  metrics  {format_metrics(record['metrics'])}  (test rows: {record.get('test_rows')})")
+    if record.get("model_version"):
+        lines.append(f"  model    {record['model_name']} version {record['model_version']}")
+        lines.append(f"           {record['model_uri']}")
+    if record.get("record_uri"):
+        lines.append(f"  record   {record['record_uri']}")
+    lines.append(f"  log      {log_path}")
+    return "\n".join(lines)
+
+
+def records_table(records: list[dict[str, Any]]) -> str:
+    """One line per run record, oldest first."""
+    if not records:
+        return "no run records"
+    header = f"{'created (UTC)':<20} {'pipeline':<10} {'run id':<10} {'model version':<26} {'accuracy':>8}  {'ref':<12} commit"
+    rows = [header]
+    for r in records:
+        accuracy = r.get("metrics", {}).get("accuracy")
+        rows.append(
+            f"{str(r.get('created_at', ''))[:19]:<20} {r.get('pipeline', ''):<10} "
+            f"{str(r.get('run_id', ''))[:10]:<10} {r.get('model_version', '') or '-':<26} "
+            f"{accuracy if accuracy is None else f'{accuracy:.4f}':>8}  "
+            f"{str(r.get('git_ref', ''))[:12]:<12} {str(r.get('git_commit', ''))[:10]}"
+        )
+    return "\n".join(rows)
