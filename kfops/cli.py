@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     images_cmd.add_parser("list", help="component -> image reference")
     ref = images_cmd.add_parser("ref", help="the image reference of one component")
     ref.add_argument("component")
+    lock = images_cmd.add_parser("lock", help="export each image's pinned requirements from uv.lock")
+    lock.add_argument("--check", action="store_true", help="exit 1 if a requirements file is stale")
     return parser
 
 
@@ -91,6 +93,15 @@ def _metrics(args: argparse.Namespace, settings: Settings) -> int:
 def _images(args: argparse.Namespace) -> int:
     from components.images import component_names, image
 
+    if args.images_command == "lock":
+        from kfops.images import lock_images
+
+        changed = lock_images(check=args.check)
+        if args.check and changed:
+            print(f"stale requirements.txt (run `kfops images lock`): {', '.join(changed)}", file=sys.stderr)
+            return 1
+        print(f"{'stale' if args.check else 'updated'}: {', '.join(changed) or 'none'}")
+        return 0
     if args.images_command == "ref":
         try:
             print(image(args.component))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from components.shared.errors import InputError
 from kfops.registry import load_pipeline, pipeline_names
 
 
@@ -18,12 +19,15 @@ def compile_pipelines(output_dir: Path, names: list[str] | None = None) -> list[
     """
     from kfp import compiler
 
-    output_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for name in names or pipeline_names():
-        target = output_dir / f"{name}.yaml"
-        tmp = target.with_name(f".{target.name}.tmp")
-        compiler.Compiler().compile(load_pipeline(name), str(tmp))
-        tmp.replace(target)
-        written.append(target)
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        for name in names or pipeline_names():
+            target = output_dir / f"{name}.yaml"
+            tmp = target.with_name(f".tmp-{target.name}")  # kfp wants a .yaml suffix
+            compiler.Compiler().compile(load_pipeline(name), str(tmp))
+            tmp.replace(target)
+            written.append(target)
+    except OSError as exc:
+        raise InputError(f"cannot write to {output_dir}: {exc.strerror or exc}") from None
     return written
