@@ -86,8 +86,9 @@ def timed(command: list[str], env: dict[str, str] | None = None) -> float:
     import os
 
     start = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, cwd=REPO,
-                            env={**os.environ, **(env or {})})
+    result = subprocess.run(
+        command, capture_output=True, text=True, cwd=REPO, env={**os.environ, **(env or {})}
+    )
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
         raise SystemExit(f"benchmark command failed: {' '.join(command)}\n{result.stdout}\n{result.stderr}")
@@ -100,11 +101,22 @@ def compare(label: str, source: str, work: Path, repeat: int) -> tuple[float, fl
     for i in range(repeat):
         home = work / f"{label}-kfops-{i}"
         (home / "store").mkdir(parents=True)
-        kfops_times.append(timed(
-            [PYTHON, "-m", "kfops", "run", "training", "--param", f"source={source}",
-             "--store", str(home / "store")],
-            env={"KFOPS_HOME": str(home)},
-        ))
+        kfops_times.append(
+            timed(
+                [
+                    PYTHON,
+                    "-m",
+                    "kfops",
+                    "run",
+                    "training",
+                    "--param",
+                    f"source={source}",
+                    "--store",
+                    str(home / "store"),
+                ],
+                env={"KFOPS_HOME": str(home)},
+            )
+        )
         direct = work / f"{label}-direct-{i}"
         (direct / "store").mkdir(parents=True)
         direct_times.append(timed([PYTHON, "-c", DIRECT, source, str(direct), str(direct / "store")]))
@@ -112,7 +124,9 @@ def compare(label: str, source: str, work: Path, repeat: int) -> tuple[float, fl
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the synthetic dataset")
     parser.add_argument("--repeat", type=int, default=1, help="runs per measurement (median)")
     args = parser.parse_args()
@@ -124,14 +138,23 @@ def main() -> None:
         sample.write_bytes(b"x" * 1024)
         script = work / "read_only_task.py"  # kfp reads component source from a file
         script.write_text(READ_ONLY_TASK)
-        overhead_out = subprocess.run(
-            [PYTHON, str(script), str(sample), str(work / "overhead"), "3"],
-            capture_output=True, text=True, check=True, cwd=REPO,
-        ).stdout.strip().splitlines()[-1]
+        overhead_out = (
+            subprocess.run(
+                [PYTHON, str(script), str(sample), str(work / "overhead"), "3"],
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=REPO,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         overhead = float(overhead_out)
         rows = []
-        for label, source in (("bundled (569 rows)", "builtin://breast_cancer"),
-                              (f"synthetic ({args.rows:,} rows)", str(big))):
+        for label, source in (
+            ("bundled (569 rows)", "builtin://breast_cancer"),
+            (f"synthetic ({args.rows:,} rows)", str(big)),
+        ):
             kfops_s, direct_s = compare(label.split()[0], source, work, args.repeat)
             rows.append((label, kfops_s, direct_s))
     print(f"{'dataset':<28} {'kfops s':>9} {'direct s':>9} {'ratio':>7}  target")

@@ -21,9 +21,7 @@ DEFAULT_TAG = "dev"
 
 def component_names() -> tuple[str, ...]:
     """Names of all components (folders with a Dockerfile), sorted."""
-    return tuple(
-        sorted(p.parent.name for p in COMPONENTS_DIR.glob("*/Dockerfile"))
-    )
+    return tuple(sorted(p.parent.name for p in COMPONENTS_DIR.glob("*/Dockerfile")))
 
 
 def repository(component: str) -> str:

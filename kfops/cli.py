@@ -28,8 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run a pipeline locally with kfp.local")
     run.add_argument("pipeline", help="pipeline name, e.g. training")
-    run.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
-                     help="pipeline parameter (repeatable)")
+    run.add_argument(
+        "--param", action="append", default=[], metavar="KEY=VALUE", help="pipeline parameter (repeatable)"
+    )
     run.add_argument("--store", help="store root (default: .kfops/store or $KFOPS_STORE)")
     run.add_argument("-v", "--verbose", action="store_true", help="stream every task's output")
 

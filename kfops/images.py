@@ -36,12 +36,27 @@ def _uv() -> str:
 def export_requirements(component: str) -> str:
     """The hash-pinned requirements of a component's image, from ``uv.lock``."""
     command = [
-        _uv(), "export", "--frozen", "--quiet", "--no-emit-project", "--no-header",
-        "--format", "requirements-txt", "--only-group", dependency_group(component),
+        _uv(),
+        "export",
+        "--frozen",
+        "--quiet",
+        "--no-emit-project",
+        "--no-header",
+        "--format",
+        "requirements-txt",
+        "--only-group",
+        dependency_group(component),
     ]
     try:
-        out = subprocess.run(command, capture_output=True, text=True, check=True, timeout=120,
-                             cwd=REPO, env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"})
+        out = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+            cwd=REPO,
+            env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"},
+        )
     except subprocess.CalledProcessError as exc:
         raise KfopsError(f"uv export failed for {component}: {exc.stderr.strip()}") from None
     header = (

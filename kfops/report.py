@@ -17,7 +17,9 @@ def run_summary(pipeline: str, seconds: float, record: dict[str, Any], log_path:
     """The closing summary of `kfops run`."""
     lines = [f"Pipeline '{pipeline}' succeeded in {seconds:.1f} s (run {record.get('run_name', '?')})"]
     if record.get("metrics"):
-        lines.append(f"  metrics  {format_metrics(record['metrics'])}  (test rows: {record.get('test_rows')})")
+        lines.append(
+            f"  metrics  {format_metrics(record['metrics'])}  (test rows: {record.get('test_rows')})"
+        )
     if record.get("model_version"):
         lines.append(f"  model    {record['model_name']} version {record['model_version']}")
         lines.append(f"           {record['model_uri']}")
@@ -31,7 +33,10 @@ def records_table(records: list[dict[str, Any]]) -> str:
     """One line per run record, oldest first."""
     if not records:
         return "no run records"
-    header = f"{'created (UTC)':<20} {'pipeline':<10} {'run id':<10} {'model version':<26} {'accuracy':>8}  {'ref':<12} commit"
+    header = (
+        f"{'created (UTC)':<20} {'pipeline':<10} {'run id':<10} {'model version':<26} "
+        f"{'accuracy':>8}  {'ref':<12} commit"
+    )
     rows = [header]
     for r in records:
         accuracy = r.get("metrics", {}).get("accuracy")

@@ -65,10 +65,15 @@ def tree_digest(root: Path) -> dict[str, str]:
     }
 
 
-def run_kfops(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
-              timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def run_kfops(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     """Run ``python -m kfops ARGS`` as a user would, capturing output."""
     return subprocess.run(
-        [*KFOPS, *args], capture_output=True, text=True, timeout=timeout,
-        env={**os.environ, **(env or {})}, cwd=cwd or REPO,
+        [*KFOPS, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        cwd=cwd or REPO,
     )

@@ -29,12 +29,25 @@ def _imports(path: Path) -> set[str]:
 
 def test_every_component_has_the_expected_files() -> None:
     assert set(component_names()) == {
-        "ingest", "split", "preprocess", "train", "evaluate", "model_storage", "metrics_store",
+        "ingest",
+        "split",
+        "preprocess",
+        "train",
+        "evaluate",
+        "model_storage",
+        "metrics_store",
     }
     for name in component_names():
         folder = COMPONENTS / name
-        for required in ("core.py", "io.py", "__main__.py", "component.py", "Dockerfile",
-                         "README.md", "requirements.txt"):
+        for required in (
+            "core.py",
+            "io.py",
+            "__main__.py",
+            "component.py",
+            "Dockerfile",
+            "README.md",
+            "requirements.txt",
+        ):
             assert (folder / required).is_file(), f"{name} lacks {required}"
 
 
@@ -47,8 +60,11 @@ def test_core_imports_neither_kfp_nor_boto3(name: str) -> None:
         f"import json, sys; import components.{name}.core; "
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('kfp', 'boto3', 'botocore'))))"
     )
-    loaded = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                                       check=True, cwd=REPO).stdout)
+    loaded = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+        ).stdout
+    )
     assert loaded == []
 
 

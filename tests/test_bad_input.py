@@ -41,18 +41,26 @@ CASES = {
         "label column 'target' not found",
     ),
     "all-NaN feature": (
-        lambda t: ["--param", "source=" + _csv(t, "a,b,empty,target\n" + "".join(
-            f"{i},{i % 3},,{i % 2}\n" for i in range(20)))],
+        lambda t: [
+            "--param",
+            "source=" + _csv(t, "a,b,empty,target\n" + "".join(f"{i},{i % 3},,{i % 2}\n" for i in range(20))),
+        ],
         "feature 'empty' has no values",
     ),
     "constant feature": (
-        lambda t: ["--param", "source=" + _csv(t, "a,b,target\n" + "".join(
-            f"{i},5,{i % 2}\n" for i in range(20)))],
+        lambda t: [
+            "--param",
+            "source=" + _csv(t, "a,b,target\n" + "".join(f"{i},5,{i % 2}\n" for i in range(20))),
+        ],
         "feature 'b' is constant",
     ),
     "single class in the training split": (
-        lambda t: ["--param", "source=" + _csv(t, "a,b,target\n" + _rows(11, lambda i: int(i == 10))),
-                   "--param", "test_size=0.9"],
+        lambda t: [
+            "--param",
+            "source=" + _csv(t, "a,b,target\n" + _rows(11, lambda i: int(i == 10))),
+            "--param",
+            "test_size=0.9",
+        ],
         "training split has a single class",
     ),
     "unknown estimator": (lambda t: ["--param", "estimator=svm"], "unknown estimator 'svm'"),
@@ -73,8 +81,14 @@ def test_bad_input_is_one_line_exit_2_and_store_untouched(
 ) -> None:
     make_args, expected = CASES[case]
     before = tree_digest(populated_store)
-    result = run_kfops("run", "training", "--store", str(populated_store), *make_args(tmp_path),
-                       env={"KFOPS_HOME": str(tmp_path)})
+    result = run_kfops(
+        "run",
+        "training",
+        "--store",
+        str(populated_store),
+        *make_args(tmp_path),
+        env={"KFOPS_HOME": str(tmp_path)},
+    )
     assert result.returncode == 2, result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr
     lines = result.stderr.strip().splitlines()
@@ -84,8 +98,9 @@ def test_bad_input_is_one_line_exit_2_and_store_untouched(
 
 
 def test_missing_store_is_rejected(tmp_path: Path) -> None:
-    result = run_kfops("run", "training", "--store", str(tmp_path / "nowhere"),
-                       env={"KFOPS_HOME": str(tmp_path)})
+    result = run_kfops(
+        "run", "training", "--store", str(tmp_path / "nowhere"), env={"KFOPS_HOME": str(tmp_path)}
+    )
     assert result.returncode == 2
     assert result.stderr.strip() == f"error: store root {tmp_path / 'nowhere'} does not exist"
     assert not (tmp_path / "nowhere").exists()
@@ -101,8 +116,13 @@ def test_unwritable_store_is_rejected(tmp_path: Path) -> None:
 
 
 def test_unreachable_s3_bucket_is_rejected(tmp_path: Path, aws_env: dict[str, str]) -> None:
-    result = run_kfops("run", "training", "--store", "s3://kfops-no-such-bucket",
-                       env={**aws_env, "KFOPS_HOME": str(tmp_path)})
+    result = run_kfops(
+        "run",
+        "training",
+        "--store",
+        "s3://kfops-no-such-bucket",
+        env={**aws_env, "KFOPS_HOME": str(tmp_path)},
+    )
     assert result.returncode == 2
     assert result.stderr.strip() == "error: bucket 'kfops-no-such-bucket' does not exist"
 

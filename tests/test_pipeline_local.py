@@ -20,7 +20,12 @@ def local_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     store = home / "store"
     store.mkdir()
     result = run_kfops(
-        "run", "training", "--store", str(store), "--param", "seed=7",
+        "run",
+        "training",
+        "--store",
+        str(store),
+        "--param",
+        "seed=7",
         env={"KFOPS_HOME": str(home)},
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -74,7 +79,10 @@ def test_run_against_an_s3_store_on_moto(tmp_path: Path, s3_bucket: str, aws_env
     import boto3
 
     result = run_kfops(
-        "run", "training", "--store", f"s3://{s3_bucket}/ml",
+        "run",
+        "training",
+        "--store",
+        f"s3://{s3_bucket}/ml",
         env={**aws_env, "KFOPS_HOME": str(tmp_path)},
     )
     assert result.returncode == 0, result.stdout + result.stderr

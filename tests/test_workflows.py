@@ -30,6 +30,10 @@ def test_default_permissions_are_read_only() -> None:
 
 def test_zizmor_offline_finds_nothing() -> None:
     zizmor = shutil.which("zizmor") or str(Path(sys.prefix) / "bin" / "zizmor")
-    result = subprocess.run([zizmor, "--offline", str(REPO / ".github" / "workflows")],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [zizmor, "--offline", str(REPO / ".github" / "workflows")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -28,8 +28,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "append":
         result: object = append_record(
-            args.evaluation, args.store, args.pipeline, run_id=args.run_id,
-            git_ref=args.git_ref, git_commit=args.git_commit,
+            args.evaluation,
+            args.store,
+            args.pipeline,
+            run_id=args.run_id,
+            git_ref=args.git_ref,
+            git_commit=args.git_commit,
         )
     elif args.command == "list":
         result = list_records(args.store, args.pipeline)

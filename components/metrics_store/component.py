@@ -46,8 +46,15 @@ def metrics_store(
 
     with reported("metrics_store"):
         record = append_record(
-            evaluation.path, store, pipeline, run_id=run_id, run_name=run_name,
-            git_ref=git_ref, git_commit=git_commit, model_name=model_name,
-            model_version=model_version, model_uri=model_uri,
+            evaluation.path,
+            store,
+            pipeline,
+            run_id=run_id,
+            run_name=run_name,
+            git_ref=git_ref,
+            git_commit=git_commit,
+            model_name=model_name,
+            model_version=model_version,
+            model_uri=model_uri,
         )
     return json.dumps(record, sort_keys=True)

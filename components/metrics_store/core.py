@@ -32,7 +32,9 @@ def record_key(pipeline: str, created_at: datetime, run_id: str) -> str:
 
 def evaluation_key(pipeline: str, created_at: datetime, run_id: str) -> str:
     """Key of the copy of a run's evaluation record, beside the run records."""
-    return f"{LAYOUT.metrics}/{check_pipeline_name(pipeline)}/{EVALUATIONS}/{_stamp(created_at, run_id)}.parquet"
+    return (
+        f"{LAYOUT.metrics}/{check_pipeline_name(pipeline)}/{EVALUATIONS}/{_stamp(created_at, run_id)}.parquet"
+    )
 
 
 def build_record(
@@ -97,7 +99,8 @@ def select_record(records: list[dict[str, Any]], selector: str) -> dict[str, Any
     """
     exact = [r for r in records if selector in (r.get("run_id"), r.get("run_name"))]
     found = exact or [
-        r for r in records
+        r
+        for r in records
         if str(r.get("run_id", "")).startswith(selector) or str(r.get("run_name", "")).startswith(selector)
     ]
     if not found:

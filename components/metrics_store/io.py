@@ -6,11 +6,18 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from components.metrics_store.core import RUNS, build_record, check_pipeline_name, evaluation_key, record_key, select_record
-from components.shared.lineage import training_parameters
+from components.metrics_store.core import (
+    RUNS,
+    build_record,
+    check_pipeline_name,
+    evaluation_key,
+    record_key,
+    select_record,
+)
 from components.shared.errors import InputError
+from components.shared.lineage import training_parameters
 from components.shared.store import LAYOUT, open_store, read_uri
-from components.shared.tables import read_parquet
+from components.shared.tables import read_parquet_metadata
 
 
 def append_record(
@@ -53,15 +60,23 @@ def append_record(
     store.check_writable()
     check_pipeline_name(pipeline)
     created_at = now or datetime.now(UTC)
-    _, facts = read_parquet(evaluation_uri)
+    facts = read_parquet_metadata(evaluation_uri)
     stored_eval = store.write(
         evaluation_key(pipeline, created_at, run_id), read_uri(evaluation_uri), overwrite=False
     )
     record = build_record(
-        pipeline=pipeline, run_id=run_id, run_name=run_name, git_ref=git_ref,
-        git_commit=git_commit, created_at=created_at, evaluation=facts,
-        evaluation_uri=stored_eval, parameters=training_parameters(facts.get("model", {})),
-        model_name=model_name, model_version=model_version, model_uri=model_uri,
+        pipeline=pipeline,
+        run_id=run_id,
+        run_name=run_name,
+        git_ref=git_ref,
+        git_commit=git_commit,
+        created_at=created_at,
+        evaluation=facts,
+        evaluation_uri=stored_eval,
+        parameters=training_parameters(facts.get("model", {})),
+        model_name=model_name,
+        model_version=model_version,
+        model_uri=model_uri,
     )
     key = record_key(pipeline, created_at, run_id)
     record_uri = store.write(key, json.dumps(record, indent=2, sort_keys=True).encode(), overwrite=False)

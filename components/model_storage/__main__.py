@@ -1,4 +1,4 @@
-"""CLI of `model_storage`: ``python -m components.model_storage --model DIR --evaluation E --store S --name N``."""
+"""CLI of `model_storage`: copy a trained model into the store as a new immutable version."""
 
 from __future__ import annotations
 
@@ -20,8 +20,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--version", default="", help="explicit version id (default: time + run id)")
     args = parser.parse_args(argv)
     stored = store_model(
-        args.model, args.evaluation, args.store, args.name, run_id=args.run_id,
-        git_commit=args.git_commit, git_ref=args.git_ref, version=args.version,
+        args.model,
+        args.evaluation,
+        args.store,
+        args.name,
+        run_id=args.run_id,
+        git_commit=args.git_commit,
+        git_ref=args.git_ref,
+        version=args.version,
     )
     print(stored.uri)
     return 0

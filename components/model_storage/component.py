@@ -44,7 +44,13 @@ def model_storage(
 
     with reported("model_storage"):
         stored = store_model(
-            model.path, evaluation.path, store, model_name, run_id=run_id,
-            run_name=run_name, git_commit=git_commit, git_ref=git_ref,
+            model.path,
+            evaluation.path,
+            store,
+            model_name,
+            run_id=run_id,
+            run_name=run_name,
+            git_commit=git_commit,
+            git_ref=git_ref,
         )
-    return namedtuple("StoredModel", ["version", "uri"])(stored.version, stored.uri)
+    return namedtuple("StoredModel", ["version", "uri"])(stored.version, stored.uri)  # type: ignore[call-arg]

@@ -11,7 +11,7 @@ from components.model_storage.core import build_metadata, check_model_name, new_
 from components.shared.artifacts import METADATA_FILE, MODEL_FILE
 from components.shared.errors import StoreError
 from components.shared.store import LAYOUT, open_store, read_uri
-from components.shared.tables import read_parquet
+from components.shared.tables import read_parquet_metadata
 
 
 @dataclass(frozen=True)
@@ -71,17 +71,25 @@ def store_model(
     store.check_writable()
     created_at = now or datetime.now(UTC)
     version = version or new_version(created_at, run_id)
-    _, evaluation = read_parquet(evaluation_uri)
+    evaluation = read_parquet_metadata(evaluation_uri)
     metadata = build_metadata(
-        model_name=model_name, version=version, created_at=created_at, run_id=run_id,
-        run_name=run_name, git_commit=git_commit, git_ref=git_ref, evaluation=evaluation,
+        model_name=model_name,
+        version=version,
+        created_at=created_at,
+        run_id=run_id,
+        run_name=run_name,
+        git_commit=git_commit,
+        git_ref=git_ref,
+        evaluation=evaluation,
     )
     prefix = version_prefix(model_name, version)
     model_bytes = read_uri(f"{model_dir.rstrip('/')}/{MODEL_FILE}")
     store.write(f"{prefix}/{MODEL_FILE}", model_bytes, overwrite=False)
     uri = store.uri_for(prefix) + "/"
     metadata["uri"] = uri
-    store.write(f"{prefix}/{METADATA_FILE}", json.dumps(metadata, indent=2, sort_keys=True).encode(), overwrite=False)
+    store.write(
+        f"{prefix}/{METADATA_FILE}", json.dumps(metadata, indent=2, sort_keys=True).encode(), overwrite=False
+    )
     return StoredModel(version, uri, metadata)
 
 

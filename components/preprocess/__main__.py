@@ -1,4 +1,4 @@
-"""CLI of `preprocess`: ``python -m components.preprocess --steps S --train T --prepared P --preprocessor DIR``."""
+"""CLI of `preprocess`: fit named steps on a training set; write transform and prepared data."""
 
 from __future__ import annotations
 
@@ -18,8 +18,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--preprocessor", required=True, help="output directory or s3:// prefix")
     args = parser.parse_args(argv)
     result = run_preprocess(args.steps, args.train, args.prepared, args.preprocessor)
-    print(f"{result.summary['rows_in']} -> {result.summary['rows_out']} rows, "
-          f"{result.prepared.shape[1] - 1} model inputs")
+    print(
+        f"{result.summary['rows_in']} -> {result.summary['rows_out']} rows, "
+        f"{result.prepared.shape[1] - 1} model inputs"
+    )
     return 0
 
 

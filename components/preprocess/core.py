@@ -47,9 +47,7 @@ CLIP_QUANTILES = (0.01, 0.99)
 
 def _clipper(x: np.ndarray) -> FunctionTransformer:
     low, high = np.nanquantile(x, CLIP_QUANTILES, axis=0)
-    return FunctionTransformer(
-        np.clip, kw_args={"a_min": low, "a_max": high}, feature_names_out="one-to-one"
-    )
+    return FunctionTransformer(np.clip, kw_args={"a_min": low, "a_max": high}, feature_names_out="one-to-one")
 
 
 @dataclass(frozen=True)
@@ -72,10 +70,16 @@ STEPS: dict[str, Step] = {
         "drop training rows with a missing feature (training only)",
         keep_rows=lambda frame: frame.notna().all(axis=1).to_numpy(),
     ),
-    "impute_median": Step("fill missing numeric values with the median", make=lambda x: SimpleImputer(strategy="median")),
-    "impute_mean": Step("fill missing numeric values with the mean", make=lambda x: SimpleImputer(strategy="mean")),
+    "impute_median": Step(
+        "fill missing numeric values with the median", make=lambda x: SimpleImputer(strategy="median")
+    ),
+    "impute_mean": Step(
+        "fill missing numeric values with the mean", make=lambda x: SimpleImputer(strategy="mean")
+    ),
     "clip_outliers": Step("clip numeric values to their 1st-99th percentile", make=_clipper),
-    "standard_scale": Step("scale numeric values to zero mean and unit variance", make=lambda x: StandardScaler()),
+    "standard_scale": Step(
+        "scale numeric values to zero mean and unit variance", make=lambda x: StandardScaler()
+    ),
     "minmax_scale": Step("scale numeric values to [0, 1]", make=lambda x: MinMaxScaler()),
     "robust_scale": Step("scale numeric values by median and IQR", make=lambda x: RobustScaler()),
 }
@@ -90,9 +94,7 @@ def parse_steps(spec: str) -> tuple[str, ...]:
     steps = tuple(s.strip() for s in spec.split(",") if s.strip())
     unknown = [s for s in steps if s not in STEPS]
     if unknown:
-        raise InputError(
-            f"unknown preprocessing step {unknown[0]!r}; valid steps: {', '.join(STEPS)}"
-        )
+        raise InputError(f"unknown preprocessing step {unknown[0]!r}; valid steps: {', '.join(STEPS)}")
     repeated = sorted({s for s in steps if steps.count(s) > 1})
     if repeated:
         raise InputError(f"preprocessing step {repeated[0]!r} is listed more than once")
@@ -116,9 +118,7 @@ class Preprocessing:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-def fit_preprocessing(
-    train: pd.DataFrame, schema: DatasetSchema, steps: tuple[str, ...]
-) -> Preprocessing:
+def fit_preprocessing(train: pd.DataFrame, schema: DatasetSchema, steps: tuple[str, ...]) -> Preprocessing:
     """Fit the steps, in order, on the training set.
 
     Args:
@@ -188,6 +188,7 @@ def fit_preprocessing(
 
 def _fitted_parameters(transformer: BaseEstimator, columns: list[str]) -> dict[str, Any]:
     """The fitted numbers of a step, per column (for the JSON summary)."""
+
     def per_column(values: Any) -> dict[str, float]:
         return {c: float(v) for c, v in zip(columns, np.asarray(values, dtype="float64"), strict=True)}
 

@@ -20,7 +20,9 @@ MODEL_FILE = "model.joblib"  # the name KServe's sklearn server looks for
 METADATA_FILE = "metadata.json"
 
 
-def write_joblib_dir(directory: str, joblib_name: str, obj: object, json_name: str, facts: dict[str, Any]) -> None:
+def write_joblib_dir(
+    directory: str, joblib_name: str, obj: object, json_name: str, facts: dict[str, Any]
+) -> None:
     """Write ``obj`` (joblib) and ``facts`` (JSON) into a directory or ``s3://`` prefix."""
     import joblib
 

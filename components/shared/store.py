@@ -28,6 +28,7 @@ from components.shared.errors import InputError, ObjectExistsError, StoreError
 # boto3 is imported only when an S3 store is used: it costs ~0.3 s per task.
 S3Client = Any
 
+
 @dataclass(frozen=True)
 class Layout:
     """Top-level prefixes of a store root."""
@@ -135,9 +136,7 @@ class LocalStore:
                 try:
                     os.link(tmp, path)  # atomic create-if-absent
                 except FileExistsError:
-                    raise ObjectExistsError(
-                        f"{path} already exists; refusing to overwrite it"
-                    ) from None
+                    raise ObjectExistsError(f"{path} already exists; refusing to overwrite it") from None
         except OSError as exc:
             raise StoreError(f"cannot write {path}: {exc.strerror}") from None
         finally:
@@ -208,9 +207,7 @@ class S3Store:
             if code == "NoSuchBucket":
                 return StoreError(f"bucket {self.bucket!r} does not exist")
             if code in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
-                return ObjectExistsError(
-                    f"{self.uri_for(key)} already exists; refusing to overwrite it"
-                )
+                return ObjectExistsError(f"{self.uri_for(key)} already exists; refusing to overwrite it")
             return StoreError(f"cannot {action} {self.uri_for(key)}: {code or exc}")
         return StoreError(f"cannot {action} {self.uri_for(key)}: {exc}")
 
@@ -235,15 +232,13 @@ class S3Store:
             raise self._fail("check", key, exc) from None
 
     def list(self, prefix: str) -> list[str]:
-        full = self._key(prefix) + "/" if prefix.strip("/") else (
-            f"{self.prefix}/" if self.prefix else ""
-        )
+        full = self._key(prefix) + "/" if prefix.strip("/") else (f"{self.prefix}/" if self.prefix else "")
         strip = f"{self.prefix}/" if self.prefix else ""
         keys: list[str] = []
         try:
             paginator = self.client.get_paginator("list_objects_v2")
             for page in paginator.paginate(Bucket=self.bucket, Prefix=full):
-                keys.extend(obj["Key"][len(strip):] for obj in page.get("Contents", []))
+                keys.extend(obj["Key"][len(strip) :] for obj in page.get("Contents", []))
         except Exception as exc:
             raise self._fail("list", prefix or "/", exc) from None
         return sorted(keys)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import io
 import json
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from components.shared.errors import InputError
 from components.shared.store import read_uri, write_uri
+
+if TYPE_CHECKING:  # pandas costs ~0.4 s to import; steps that only need metadata skip it
+    import pandas as pd
 
 #: Parquet key-value metadata key under which a table carries its JSON facts.
 METADATA_KEY = b"kfops"
@@ -42,6 +43,19 @@ def read_parquet(uri: str) -> tuple[pd.DataFrame, dict[str, Any]]:
         raise InputError(f"{uri} is not a readable Parquet file: {exc}") from None
     raw = (table.schema.metadata or {}).get(METADATA_KEY)
     return table.to_pandas(), (json.loads(raw) if raw else {})
+
+
+def read_parquet_metadata(uri: str) -> dict[str, Any]:
+    """Read only a Parquet table's JSON metadata (no pandas import, no row decoding)."""
+    import pyarrow.parquet as pq
+
+    data = read_uri(uri)
+    try:
+        schema = pq.read_schema(io.BytesIO(data))
+    except Exception as exc:
+        raise InputError(f"{uri} is not a readable Parquet file: {exc}") from None
+    raw = (schema.metadata or {}).get(METADATA_KEY)
+    return json.loads(raw) if raw else {}
 
 
 def read_table_bytes(data: bytes, name: str) -> pd.DataFrame:

@@ -19,8 +19,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-stratify", dest="stratify", action="store_false")
     args = parser.parse_args(argv)
     info = run_split(
-        args.dataset, args.train, args.test, args.info,
-        test_size=args.test_size, seed=args.seed, stratify=args.stratify,
+        args.dataset,
+        args.train,
+        args.test,
+        args.info,
+        test_size=args.test_size,
+        seed=args.seed,
+        stratify=args.stratify,
     )
     print(f"train {info.train_rows} rows, test {info.test_rows} rows, {info.test_fingerprint}")
     return 0

@@ -34,6 +34,11 @@ def split(
 
     with reported("split"):
         return run_split(
-            dataset.path, train.path, test.path, info.path,
-            test_size=test_size, seed=seed, stratify=stratify,
+            dataset.path,
+            train.path,
+            test.path,
+            info.path,
+            test_size=test_size,
+            seed=seed,
+            stratify=stratify,
         ).test_fingerprint

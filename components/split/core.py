@@ -69,12 +69,12 @@ def split_frame(
         codes, _ = pd.factorize(frame[label], sort=True)
         for code in range(codes.max() + 1):
             members = np.flatnonzero(codes == code)
-            take = int(round(len(members) * test_size))
+            take = round(len(members) * test_size)
             if len(members) >= 2:
                 take = min(max(take, 1), len(members) - 1)
             in_test[rng.permutation(members)[:take]] = True
     else:
-        in_test[rng.permutation(n)[: int(round(n * test_size))]] = True
+        in_test[rng.permutation(n)[: round(n * test_size)]] = True
     train = frame.loc[~in_test].reset_index(drop=True)
     test = frame.loc[in_test].reset_index(drop=True)
     if len(train) == 0 or len(test) == 0:

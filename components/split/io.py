@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from components.shared.schema import DatasetSchema
-from components.shared.tables import read_parquet, write_parquet
 from components.shared.store import write_uri
+from components.shared.tables import read_parquet, write_parquet
 from components.split.core import SplitInfo, split_frame
 
 

@@ -19,8 +19,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args(argv)
     trained = run_train(
-        args.prepared, args.preprocessor, args.model,
-        estimator=args.estimator, hyperparameters=args.hyperparameters, seed=args.seed,
+        args.prepared,
+        args.preprocessor,
+        args.model,
+        estimator=args.estimator,
+        hyperparameters=args.hyperparameters,
+        seed=args.seed,
     )
     print(f"trained {trained.metadata['estimator_class']} on {trained.metadata['train_rows']} rows")
     return 0

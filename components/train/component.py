@@ -29,6 +29,10 @@ def train(
 
     with reported("train"):
         run_train(
-            prepared.path, preprocessor.path, model.path,
-            estimator=estimator, hyperparameters=hyperparameters, seed=seed,
+            prepared.path,
+            preprocessor.path,
+            model.path,
+            estimator=estimator,
+            hyperparameters=hyperparameters,
+            seed=seed,
         )

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from components.shared.artifacts import METADATA_FILE, MODEL_FILE, TRANSFORMER_FILE, read_joblib, write_joblib_dir
+from components.shared.artifacts import (
+    METADATA_FILE,
+    MODEL_FILE,
+    TRANSFORMER_FILE,
+    read_joblib,
+    write_joblib_dir,
+)
 from components.shared.schema import DatasetSchema
 from components.shared.tables import read_parquet
 from components.train.core import TrainedModel, parse_hyperparameters, train_model
