@@ -15,6 +15,7 @@ BUILTIN_SCHEME = "builtin"
 
 HTTP_TIMEOUT_SECONDS = (5.0, 60.0)  # connect, read
 HTTP_RETRIES = 4
+HTTP_BACKOFF_SECONDS = 0.5  # waits 0.5, 1, 2, 4 s between tries
 
 
 def fetch_source(uri: str) -> bytes:
@@ -62,7 +63,7 @@ def _https(uri: str) -> bytes:
 
     retry = urllib3.Retry(
         total=HTTP_RETRIES,
-        backoff_factor=0.5,
+        backoff_factor=HTTP_BACKOFF_SECONDS,
         status_forcelist=(429, 500, 502, 503, 504),
         allowed_methods=frozenset({"GET"}),
     )
