@@ -20,6 +20,12 @@ def fingerprint_frame(frame: pd.DataFrame) -> str:
     Returns:
         A string such as ``"sha256:3f2a..."``.
     """
+    # Text columns hash the same whether pandas holds them as object or as a
+    # string dtype (which differs across pandas versions and Parquet round trips).
+    types = pd.api.types
+    text = [c for c, t in frame.dtypes.items() if types.is_object_dtype(t) or types.is_string_dtype(t)]
+    if text:
+        frame = frame.astype(dict.fromkeys(text, object))
     digest = hashlib.sha256()
     for name, dtype in frame.dtypes.items():
         digest.update(f"{name}\x1f{dtype}\x1e".encode())

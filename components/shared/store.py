@@ -126,6 +126,7 @@ class LocalStore:
             raise StoreError(f"cannot write to store {self.uri}: {exc.strerror}") from None
         tmp = Path(tmp_name)
         try:
+            os.fchmod(fd, 0o644)  # mkstemp makes 0600; stored objects are shared reads
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
                 handle.flush()

@@ -71,9 +71,11 @@ def read_table_bytes(data: bytes, name: str) -> pd.DataFrame:
         raise InputError(f"{name} is empty")
     import pyarrow.csv as pcsv
 
+    # Empty cells are missing values in string columns too (pyarrow's default
+    # reads them as ""), so categorical features impute them like numeric ones.
+    convert = pcsv.ConvertOptions(strings_can_be_null=True)
     try:
-        table = pcsv.read_csv(io.BytesIO(data))
-    except Exception as exc:  # ArrowInvalid and friends: keep the first line of the reason
+        return pcsv.read_csv(io.BytesIO(data), convert_options=convert).to_pandas()
+    except Exception as exc:  # ArrowInvalid, UnicodeDecodeError, ...: keep the first line
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"{name} is not a readable CSV file: {reason}") from None
-    return table.to_pandas()

@@ -35,7 +35,7 @@ def pickle_globals(data: bytes) -> set[tuple[str, str]]:
     two values pushed just before it (string literals or memo gets of strings).
     """
     found: set[tuple[str, str]] = set()
-    memo: dict[int, Any] = {}
+    memo: dict[Any, Any] = {}
     pushed: list[Any] = []  # the value each pushing opcode left on top (None: not a string)
     for op, arg, _ in pickletools.genops(data):
         if op.name in _STRING_OPS:
@@ -47,7 +47,7 @@ def pickle_globals(data: bytes) -> set[tuple[str, str]]:
         elif op.name in _PUT_OPS:
             memo[arg] = pushed[-1] if pushed else None
         elif op.name == "GLOBAL":
-            module, name = arg.split(" ", 1)
+            module, name = str(arg).split(" ", 1)
             found.add((module, name))
             pushed.append(None)
         elif op.name == "STACK_GLOBAL":
@@ -112,7 +112,13 @@ def run_chain(
         str(paths["dataset"]), str(paths["train"]), str(paths["test"]), str(paths["split_info"]), seed=seed
     )
     run_preprocess(steps, str(paths["train"]), str(paths["prepared"]), str(paths["preprocessor"]))
-    run_train(str(paths["prepared"]), str(paths["preprocessor"]), str(paths["model"]), estimator=estimator, seed=seed)
+    run_train(
+        str(paths["prepared"]),
+        str(paths["preprocessor"]),
+        str(paths["model"]),
+        estimator=estimator,
+        seed=seed,
+    )
     run_evaluate(str(paths["model"]), str(paths["test"]), str(paths["evaluation"]))
     return paths
 
@@ -126,4 +132,6 @@ def chain() -> Callable[..., dict[str, Path]]:
 @pytest.fixture(scope="session")
 def pickle_tools() -> SimpleNamespace:
     """Pickle inspection helpers: ``pickle_globals``, ``joblib_globals``, ``disallowed``."""
-    return SimpleNamespace(pickle_globals=pickle_globals, joblib_globals=joblib_globals, disallowed=disallowed)
+    return SimpleNamespace(
+        pickle_globals=pickle_globals, joblib_globals=joblib_globals, disallowed=disallowed
+    )

@@ -86,14 +86,16 @@ def test_record_ids_count_rows_even_when_the_test_index_does_not() -> None:
 def _three_classes() -> pd.DataFrame:
     # rows: true -> predicted
     #   x -> x, x -> y, y -> y, z -> z, z -> x, y -> y
-    proba = np.array([
-        [0.6, 0.3, 0.1],
-        [0.2, 0.5, 0.3],
-        [0.1, 0.8, 0.1],
-        [0.2, 0.2, 0.6],
-        [0.5, 0.1, 0.4],
-        [0.3, 0.4, 0.3],
-    ])
+    proba = np.array(
+        [
+            [0.6, 0.3, 0.1],
+            [0.2, 0.5, 0.3],
+            [0.1, 0.8, 0.1],
+            [0.2, 0.2, 0.6],
+            [0.5, 0.1, 0.4],
+            [0.3, 0.4, 0.3],
+        ]
+    )
     frame = pd.DataFrame(proba, columns=["p_x", "p_y", "p_z"])
     frame["label"] = ["x", "x", "y", "z", "z", "y"]
     return frame
@@ -139,7 +141,9 @@ def test_empty_test_set_is_rejected() -> None:
         evaluate_model(FakeModel(["a", "b"]), _binary().iloc[:0], ["p_a", "p_b"], "y")
 
 
-def test_run_evaluate_record_matches_its_metrics(tmp_path: Path, chain: Callable[..., dict[str, Path]]) -> None:
+def test_run_evaluate_record_matches_its_metrics(
+    tmp_path: Path, chain: Callable[..., dict[str, Path]]
+) -> None:
     paths = chain(tmp_path)
     record, facts = read_parquet(str(paths["evaluation"]))
     test, test_meta = read_parquet(str(paths["test"]))

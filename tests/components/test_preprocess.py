@@ -22,14 +22,20 @@ from components.shared.tables import read_parquet
 from components.split.io import run_split
 
 ALL_STEP_NAMES = {
-    "drop_duplicates", "drop_missing", "impute_median", "impute_mean",
-    "clip_outliers", "standard_scale", "minmax_scale", "robust_scale",
+    "drop_duplicates",
+    "drop_missing",
+    "impute_median",
+    "impute_mean",
+    "clip_outliers",
+    "standard_scale",
+    "minmax_scale",
+    "robust_scale",
 }
 
 
-def _fit(raw: pd.DataFrame, steps: str, categorical: tuple[str, ...] = ()) -> tuple[
-    pd.DataFrame, DatasetSchema, Preprocessing
-]:
+def _fit(
+    raw: pd.DataFrame, steps: str, categorical: tuple[str, ...] = ()
+) -> tuple[pd.DataFrame, DatasetSchema, Preprocessing]:
     frame, schema = validate_dataset(raw, "target", categorical)
     return frame, schema, fit_preprocessing(frame, schema, parse_steps(steps))
 
@@ -55,13 +61,15 @@ def test_parse_steps_rejects_unknown_name_and_lists_every_valid_name() -> None:
 
 
 def test_parse_steps_rejects_repeated_step() -> None:
-    with pytest.raises(InputError, match="'impute_median'.*more than once"):
+    with pytest.raises(InputError, match=r"'impute_median'.*more than once"):
         parse_steps("impute_median,standard_scale, impute_median")
 
 
 def test_parse_steps_keeps_given_order_and_strips_spaces() -> None:
     assert parse_steps(" standard_scale , clip_outliers,impute_mean ") == (
-        "standard_scale", "clip_outliers", "impute_mean",
+        "standard_scale",
+        "clip_outliers",
+        "impute_mean",
     )
 
 
@@ -74,11 +82,13 @@ def test_parse_steps_empty_spec_means_no_steps(spec: str) -> None:
 
 
 def test_drop_duplicates_drops_training_rows_but_transform_keeps_every_row() -> None:
-    raw = pd.DataFrame({
-        "a": [1.0, 2.0, 2.0, 3.0, 4.0, 2.0],
-        "b": [5.0, 6.0, 6.0, 7.0, 8.0, 6.0],
-        "target": [0, 1, 1, 0, 1, 0],  # row 5 has the features of rows 1-2 but another label
-    })
+    raw = pd.DataFrame(
+        {
+            "a": [1.0, 2.0, 2.0, 3.0, 4.0, 2.0],
+            "b": [5.0, 6.0, 6.0, 7.0, 8.0, 6.0],
+            "target": [0, 1, 1, 0, 1, 0],  # row 5 has the features of rows 1-2 but another label
+        }
+    )
     frame, schema, result = _fit(raw, "drop_duplicates,standard_scale")
     assert len(result.prepared) == 5  # only row 2 (an exact copy of row 1) goes
     assert result.summary["drop_duplicates"] == {"rows_dropped": 1}
@@ -93,11 +103,13 @@ def test_drop_duplicates_drops_training_rows_but_transform_keeps_every_row() -> 
 
 
 def test_drop_missing_drops_training_rows_but_transform_keeps_rows_with_missing() -> None:
-    raw = pd.DataFrame({
-        "a": [1.0, np.nan, 3.0, 4.0, 5.0],
-        "b": [1.0, 2.0, 3.0, 4.0, 6.0],
-        "target": [0, 1, 0, 1, 1],
-    })
+    raw = pd.DataFrame(
+        {
+            "a": [1.0, np.nan, 3.0, 4.0, 5.0],
+            "b": [1.0, 2.0, 3.0, 4.0, 6.0],
+            "target": [0, 1, 0, 1, 1],
+        }
+    )
     frame, schema, result = _fit(raw, "drop_missing,impute_median")
     assert len(result.prepared) == 4
     out = result.transformer.transform(_features(frame, schema))
@@ -135,12 +147,14 @@ def test_step_order_changes_the_fitted_transform() -> None:
 
 
 def test_impute_median_fills_missing_with_the_training_median() -> None:
-    raw = pd.DataFrame({
-        "a": [1.0, np.nan, 3.0, 10.0, 4.0, np.nan],
-        "b": [0.5, 1.5, 2.5, 3.5, 4.5, 5.5],
-        "target": [0, 1, 0, 1, 0, 1],
-    })
-    _, schema, result = _fit(raw, "impute_median")
+    raw = pd.DataFrame(
+        {
+            "a": [1.0, np.nan, 3.0, 10.0, 4.0, np.nan],
+            "b": [0.5, 1.5, 2.5, 3.5, 4.5, 5.5],
+            "target": [0, 1, 0, 1, 0, 1],
+        }
+    )
+    _, _, result = _fit(raw, "impute_median")
     median = 3.5  # median of 1, 3, 4, 10
     assert result.prepared["f0000"].tolist() == [1.0, median, 3.0, 10.0, 4.0, median]
     assert result.summary["impute_median"]["fill"]["a"] == median
@@ -151,13 +165,15 @@ def test_impute_median_fills_missing_with_the_training_median() -> None:
 
 
 def test_categorical_columns_are_one_hot_encoded_after_the_numeric_ones() -> None:
-    raw = pd.DataFrame({
-        "a": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
-        "colour": ["red", "green", "blue", "green", "red", "red"],
-        "b": [6.0, 5.0, 4.0, 3.0, 2.0, 1.0],
-        "size": ["S", "L", "S", "S", "L", "L"],
-        "target": [0, 1, 0, 1, 0, 1],
-    })
+    raw = pd.DataFrame(
+        {
+            "a": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+            "colour": ["red", "green", "blue", "green", "red", "red"],
+            "b": [6.0, 5.0, 4.0, 3.0, 2.0, 1.0],
+            "size": ["S", "L", "S", "S", "L", "L"],
+            "target": [0, 1, 0, 1, 0, 1],
+        }
+    )
     frame, schema, result = _fit(raw, "standard_scale", ("colour", "size"))
     out = result.transformer.transform(_features(frame, schema))
     assert out.shape == (6, 2 + 3 + 2)  # numeric a, b; colour: 3 values; size: 2 values
@@ -188,16 +204,19 @@ def test_row_steps_leaving_a_single_class_are_rejected() -> None:
 
 def _mixed_frame() -> pd.DataFrame:
     rng = np.random.default_rng(0)
-    return pd.DataFrame({
-        "a": np.where(np.arange(40) % 7 == 0, np.nan, rng.standard_normal(40)),
-        "kind": rng.choice(["p", "q", "r"], 40),
-        "b": rng.uniform(0, 5, 40),
-        "target": np.arange(40) % 2,
-    })
+    return pd.DataFrame(
+        {
+            "a": np.where(np.arange(40) % 7 == 0, np.nan, rng.standard_normal(40)),
+            "kind": rng.choice(["p", "q", "r"], 40),
+            "b": rng.uniform(0, 5, 40),
+            "target": np.arange(40) % 2,
+        }
+    )
 
 
-def test_scanner_detects_a_project_module_in_a_pickle(tmp_path: Path, pickle_tools: SimpleNamespace,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_scanner_detects_a_project_module_in_a_pickle(
+    tmp_path: Path, pickle_tools: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The scanners below must be able to fail: a project class is reported.
     schema = DatasetSchema("y", ("a",), (), ("0", "1"), 2, "sha256:0")
     payload = {"schema": schema, "array": np.arange(3.0)}
@@ -212,8 +231,18 @@ def test_scanner_detects_a_project_module_in_a_pickle(tmp_path: Path, pickle_too
 def test_transformer_pickle_references_only_sklearn_numpy_scipy_and_builtins(
     tmp_path: Path, pickle_tools: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    steps = ",".join(["drop_duplicates", "impute_median", "drop_missing", "impute_mean", "clip_outliers",
-                      "standard_scale", "minmax_scale", "robust_scale"])
+    steps = ",".join(
+        [
+            "drop_duplicates",
+            "impute_median",
+            "drop_missing",
+            "impute_mean",
+            "clip_outliers",
+            "standard_scale",
+            "minmax_scale",
+            "robust_scale",
+        ]
+    )
     _, _, result = _fit(_mixed_frame(), steps, ("kind",))
 
     plain = pickle_tools.pickle_globals(pickle.dumps(result.transformer, protocol=4))
@@ -234,8 +263,7 @@ def test_transformer_accepts_numpy_arrays_as_kserve_sends_them() -> None:
     as_objects = features.to_numpy(dtype=object)
     np.testing.assert_allclose(result.transformer.transform(as_objects), expected)
     # A JSON list of mixed numbers and strings becomes a numpy string array.
-    rows = [[None if pd.isna(v) else v for v in row] for row in features.itertuples(index=False)]
-    as_strings = np.array([[("nan" if v is None else v) for v in row] for row in rows])
+    as_strings = np.array([list(row) for row in features.itertuples(index=False)])  # NaN -> "nan"
     assert as_strings.dtype.kind == "U"
     np.testing.assert_allclose(result.transformer.transform(as_strings), expected)
 
@@ -250,10 +278,18 @@ def test_transformer_accepts_float_arrays_for_numeric_only_data() -> None:
 
 def test_run_preprocess_writes_prepared_data_and_transformer(tmp_path: Path) -> None:
     run_ingest("builtin://breast_cancer", "target", "", str(tmp_path / "d.parquet"), str(tmp_path / "s.json"))
-    run_split(str(tmp_path / "d.parquet"), str(tmp_path / "tr.parquet"), str(tmp_path / "te.parquet"),
-              str(tmp_path / "i.json"))
-    result = run_preprocess("impute_median,standard_scale", str(tmp_path / "tr.parquet"),
-                            str(tmp_path / "prep.parquet"), str(tmp_path / "pre"))
+    run_split(
+        str(tmp_path / "d.parquet"),
+        str(tmp_path / "tr.parquet"),
+        str(tmp_path / "te.parquet"),
+        str(tmp_path / "i.json"),
+    )
+    result = run_preprocess(
+        "impute_median,standard_scale",
+        str(tmp_path / "tr.parquet"),
+        str(tmp_path / "prep.parquet"),
+        str(tmp_path / "pre"),
+    )
     prepared, meta = read_parquet(str(tmp_path / "prep.parquet"))
     assert prepared.shape == (result.summary["rows_out"], 30 + 1)
     assert meta["preprocessing"]["steps"] == ["impute_median", "standard_scale"]
@@ -267,4 +303,6 @@ def test_run_preprocess_writes_prepared_data_and_transformer(tmp_path: Path) -> 
 
 def test_run_preprocess_rejects_bad_step_before_reading_data(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="'bogus'"):
-        run_preprocess("bogus", str(tmp_path / "missing.parquet"), str(tmp_path / "p.parquet"), str(tmp_path / "x"))
+        run_preprocess(
+            "bogus", str(tmp_path / "missing.parquet"), str(tmp_path / "p.parquet"), str(tmp_path / "x")
+        )

@@ -122,8 +122,12 @@ def test_train_and_test_partition_the_input_in_original_order(stratify: bool) ->
 def test_run_split_writes_sets_with_lineage_and_info(tmp_path: Path) -> None:
     run_ingest("builtin://breast_cancer", "target", "", str(tmp_path / "d.parquet"), str(tmp_path / "s.json"))
     info = run_split(
-        str(tmp_path / "d.parquet"), str(tmp_path / "train.parquet"), str(tmp_path / "test.parquet"),
-        str(tmp_path / "info.json"), test_size=0.2, seed=3,
+        str(tmp_path / "d.parquet"),
+        str(tmp_path / "train.parquet"),
+        str(tmp_path / "test.parquet"),
+        str(tmp_path / "info.json"),
+        test_size=0.2,
+        seed=3,
     )
     train, train_meta = read_parquet(str(tmp_path / "train.parquet"))
     test, test_meta = read_parquet(str(tmp_path / "test.parquet"))

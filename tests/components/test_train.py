@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 import subprocess
 import sys
 import textwrap
@@ -30,7 +31,9 @@ def small() -> tuple[pd.DataFrame, DatasetSchema, Preprocessing]:
 
 
 @pytest.fixture(scope="module")
-def chain_dir(tmp_path_factory: pytest.TempPathFactory, chain: Callable[..., dict[str, Path]]) -> dict[str, Path]:
+def chain_dir(
+    tmp_path_factory: pytest.TempPathFactory, chain: Callable[..., dict[str, Path]]
+) -> dict[str, Path]:
     return chain(tmp_path_factory.mktemp("train-chain"))
 
 
@@ -61,7 +64,9 @@ def test_each_estimator_trains_and_predicts_probabilities_of_both_classes(
     assert trained.metadata["train_rows"] == len(prep.prepared)
 
 
-def test_unknown_estimator_is_rejected_with_valid_names(small: tuple[pd.DataFrame, DatasetSchema, Preprocessing]) -> None:
+def test_unknown_estimator_is_rejected_with_valid_names(
+    small: tuple[pd.DataFrame, DatasetSchema, Preprocessing],
+) -> None:
     _, _, prep = small
     with pytest.raises(InputError) as caught:
         train_model(prep.prepared, "target", prep.transformer, "svm", {}, seed=0)
@@ -71,7 +76,7 @@ def test_unknown_estimator_is_rejected_with_valid_names(small: tuple[pd.DataFram
 
 
 def test_unknown_hyperparameter_is_rejected() -> None:
-    with pytest.raises(InputError, match="'n_trees'.*random_forest"):
+    with pytest.raises(InputError, match=r"'n_trees'.*random_forest"):
         build_estimator("random_forest", {"n_trees": 5}, seed=0)
 
 
@@ -84,7 +89,9 @@ def test_hyperparameters_override_defaults_and_seed_sets_random_state() -> None:
     assert explicit.get_params()["random_state"] == 99
 
 
-def test_invalid_hyperparameter_value_is_an_input_error(small: tuple[pd.DataFrame, DatasetSchema, Preprocessing]) -> None:
+def test_invalid_hyperparameter_value_is_an_input_error(
+    small: tuple[pd.DataFrame, DatasetSchema, Preprocessing],
+) -> None:
     _, _, prep = small
     with pytest.raises(InputError, match="cannot train logistic_regression"):
         train_model(prep.prepared, "target", prep.transformer, "logistic_regression", {"C": -1.0}, seed=0)
@@ -113,7 +120,9 @@ def test_hyperparameters_object_and_empty_text_are_accepted() -> None:
 # --- training input checks ---------------------------------------------------------------------------
 
 
-def test_single_class_training_data_is_rejected(small: tuple[pd.DataFrame, DatasetSchema, Preprocessing]) -> None:
+def test_single_class_training_data_is_rejected(
+    small: tuple[pd.DataFrame, DatasetSchema, Preprocessing],
+) -> None:
     _, _, prep = small
     one_class = prep.prepared.assign(target=1)
     with pytest.raises(InputError, match="single class"):
@@ -143,9 +152,13 @@ def test_gradient_boosting_accepts_missing_features() -> None:
     assert proba.shape == (60, 2) and not np.isnan(proba).any()
 
 
-def test_metadata_records_versions_and_parameters(small: tuple[pd.DataFrame, DatasetSchema, Preprocessing]) -> None:
+def test_metadata_records_versions_and_parameters(
+    small: tuple[pd.DataFrame, DatasetSchema, Preprocessing],
+) -> None:
     _, _, prep = small
-    trained = train_model(prep.prepared, "target", prep.transformer, "random_forest", {"n_estimators": 5}, seed=3)
+    trained = train_model(
+        prep.prepared, "target", prep.transformer, "random_forest", {"n_estimators": 5}, seed=3
+    )
     meta = trained.metadata
     assert meta["sklearn_version"] == sklearn.__version__
     assert meta["python_version"] == ".".join(str(p) for p in sys.version_info[:3])
@@ -177,7 +190,7 @@ def test_saved_model_references_only_sklearn_numpy_scipy_and_builtins(
     assert ("sklearn.linear_model._logistic", "LogisticRegression") in found
     assert not [m for m, _ in found if m.split(".")[0] == "components"]
     assert pickle_tools.disallowed(found) == []
-    assert pickle_tools.disallowed(pickle_tools.pickle_globals(__import__("pickle").dumps(model, protocol=4))) == []
+    assert pickle_tools.disallowed(pickle_tools.pickle_globals(pickle.dumps(model, protocol=4))) == []
 
 
 def test_saved_model_loads_and_predicts_without_the_project_package(chain_dir: dict[str, Path]) -> None:
@@ -204,7 +217,10 @@ def test_saved_model_loads_and_predicts_without_the_project_package(chain_dir: d
     csv_path = Path(__file__).resolve().parents[2] / "components" / "ingest" / "data" / "breast_cancer.csv"
     done = subprocess.run(
         [sys.executable, "-I", "-c", script, str(chain_dir["model"] / "model.joblib"), str(csv_path)],
-        capture_output=True, text=True, timeout=60, cwd=chain_dir["model"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=chain_dir["model"],
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
@@ -212,5 +228,7 @@ def test_saved_model_loads_and_predicts_without_the_project_package(chain_dir: d
 
 def test_run_train_fails_fast_on_bad_hyperparameters(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not valid JSON"):
-        run_train(str(tmp_path / "none.parquet"), str(tmp_path / "pre"), str(tmp_path / "m"), hyperparameters="{x")
+        run_train(
+            str(tmp_path / "none.parquet"), str(tmp_path / "pre"), str(tmp_path / "m"), hyperparameters="{x"
+        )
     assert not (tmp_path / "m").exists()
