@@ -63,21 +63,33 @@ def read_only(data: dsl.Input[dsl.Dataset]) -> int:
     with open(data.path, "rb") as handle:
         return len(handle.read())
 
+@dsl.component(base_image="python:3.11-slim", install_kfp_package=False)
+def read_table(data: dsl.Input[dsl.Dataset]) -> int:
+    from components.shared.tables import read_parquet
+
+    return len(read_parquet(data.path)[0])
+
 @dsl.pipeline
-def one_task(path: str) -> int:
+def bare_task(path: str) -> int:
     data = dsl.importer(artifact_uri=path, artifact_class=dsl.Dataset)
     return read_only(data=data.output).output
+
+@dsl.pipeline
+def table_task(path: str) -> int:
+    data = dsl.importer(artifact_uri=path, artifact_class=dsl.Dataset)
+    return read_table(data=data.output).output
 
 local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=sys.argv[2])
 import contextlib, io, warnings
 warnings.simplefilter("ignore")
-times = []
-for _ in range(int(sys.argv[3])):
-    with contextlib.redirect_stdout(io.StringIO()):
-        start = time.perf_counter()
-        one_task(path=sys.argv[1])
-        times.append(time.perf_counter() - start)
-print(min(times))
+for pipeline in (bare_task, table_task):
+    times = []
+    for _ in range(int(sys.argv[3])):
+        with contextlib.redirect_stdout(io.StringIO()):
+            start = time.perf_counter()
+            pipeline(path=sys.argv[1])
+            times.append(time.perf_counter() - start)
+    print(min(times))
 """
 
 
@@ -134,8 +146,8 @@ def main() -> None:
         work = Path(tmp)
         big = work / f"synthetic-{args.rows}.parquet"
         timed([PYTHON, "-m", "kfops", "data", "synth", "--rows", str(args.rows), "--output", str(big)])
-        sample = work / "sample.bin"
-        sample.write_bytes(b"x" * 1024)
+        sample = work / "sample.parquet"  # a small table, read as a Parquet by one task
+        timed([PYTHON, "-m", "kfops", "data", "synth", "--rows", "100", "--output", str(sample)])
         script = work / "read_only_task.py"  # kfp reads component source from a file
         script.write_text(READ_ONLY_TASK)
         overhead_out = (
@@ -147,9 +159,9 @@ def main() -> None:
                 cwd=REPO,
             )
             .stdout.strip()
-            .splitlines()[-1]
+            .splitlines()[-2:]
         )
-        overhead = float(overhead_out)
+        bare, table = (float(v) for v in overhead_out)  # two lines: bare task, table task
         rows = []
         for label, source in (
             ("bundled (569 rows)", "builtin://breast_cancer"),
@@ -160,7 +172,9 @@ def main() -> None:
     print(f"{'dataset':<28} {'kfops s':>9} {'direct s':>9} {'ratio':>7}  target")
     for (label, kfops_s, direct_s), target in zip(rows, ("-", "<= 3.0"), strict=True):
         print(f"{label:<28} {kfops_s:9.2f} {direct_s:9.2f} {kfops_s / direct_s:7.2f}  {target}")
-    print(f"fixed overhead of one task (reads its input only, best of 3): {overhead:.2f} s  target <= 1.0 s")
+    print("fixed overhead of one task that only reads its input (best of 3; target <= 1.0 s):")
+    print(f"  reads the file's bytes (KFP executor alone)          {bare:5.2f} s")
+    print(f"  reads it as a table (project I/O: pyarrow + pandas)  {table:5.2f} s")
 
 
 if __name__ == "__main__":
