@@ -23,7 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"kfops {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    demo = commands.add_parser("demo", help="train a model on the bundled dataset, locally")
+    demo = commands.add_parser(
+        "demo", help="train a model on the bundled dataset locally, then gate it against main's baseline"
+    )
     demo.add_argument("--store", help="store root (default: .kfops/store or $KFOPS_STORE)")
 
     run = commands.add_parser("run", help="run a pipeline locally with kfp.local")
@@ -55,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--seed", type=int, default=0)
     synth.add_argument("--output", required=True, help=".csv or .parquet path or s3:// URI")
 
+    from kfops.gate.command import add_parsers
+
+    add_parsers(commands)
+
     images = commands.add_parser("images", help="component images")
     images_cmd = images.add_subparsers(dest="images_command", required=True, metavar="ACTION")
     images_cmd.add_parser("list", help="component -> image reference")
@@ -69,13 +75,39 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     from kfops.local_run import parse_record, run_pipeline
     from kfops.report import run_summary
 
-    pipeline = DEMO_PIPELINE if args.command == "demo" else args.pipeline
-    pairs = [] if args.command == "demo" else args.param
-    verbose = getattr(args, "verbose", False)
-    result = run_pipeline(pipeline, pairs, settings=settings, store=args.store, verbose=verbose)
+    result = run_pipeline(
+        args.pipeline, args.param, settings=settings, store=args.store, verbose=args.verbose
+    )
     record = parse_record(result.output)
-    print(run_summary(pipeline, result.seconds, record, str(result.log_path)))
+    print(run_summary(args.pipeline, result.seconds, record, str(result.log_path)))
     return 0
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    """Train on the bundled data, gate against main's baseline; seed the baseline once."""
+    from kfops.gate.baseline import promote
+    from kfops.gate.command import DEFAULT_REPORT_DIR, _run_for_candidate, print_outcome
+    from kfops.gate.config import load_config
+    from kfops.gate.run import run_gate
+
+    config = load_config(None)
+    record = _run_for_candidate(DEMO_PIPELINE, [], settings, args.store)
+    outcome = run_gate(
+        baseline_spec=config.baseline_branch,
+        candidate_uri=record["evaluation_uri"],
+        config=config,
+        store=record["store"],
+        candidate_info={k: record.get(k) for k in ("run_id", "run_name", "git_ref")},
+    )
+    print_outcome(outcome, DEFAULT_REPORT_DIR, github=False)
+    if outcome.verdict == "no-baseline":
+        promote(record["store"], DEMO_PIPELINE, config.baseline_branch, record, actor="kfops demo")
+        print(
+            f"\nDemo: promoted this run as the '{config.baseline_branch}' baseline (what the main "
+            "workflow's `kfops baseline promote` does after a merge);\n"
+            "run the demo again for a paired comparison."
+        )
+    return outcome.exit_code
 
 
 def _metrics(args: argparse.Namespace, settings: Settings) -> int:
@@ -119,8 +151,18 @@ def _images(args: argparse.Namespace) -> int:
 def dispatch(args: argparse.Namespace) -> int:
     """Run the parsed subcommand."""
     settings = Settings.from_env()
-    if args.command in ("demo", "run"):
+    if args.command == "demo":
+        return _demo(args, settings)
+    if args.command == "run":
         return _run(args, settings)
+    if args.command == "gate":
+        from kfops.gate.command import gate_command
+
+        return gate_command(args, settings)
+    if args.command == "baseline":
+        from kfops.gate.command import baseline_command
+
+        return baseline_command(args, settings)
     if args.command == "compile":
         from kfops.compile import compile_pipelines
 

@@ -1,0 +1,12 @@
+"""The performance gate: paired statistics on a frozen evaluation set.
+
+Use from Python::
+
+    from kfops.gate import decide
+    decision = decide(y_true, baseline_pred, candidate_pred, metric="accuracy", tolerance=0.0)
+    decision.regressed, decision.delta, decision.p_value, decision.ci, decision.mde
+"""
+
+from kfops.gate.decide import METRICS, Decision, decide
+
+__all__ = ["METRICS", "Decision", "decide"]

@@ -1,0 +1,123 @@
+"""Loading prediction sets (evaluation records, CSV or Parquet) and checking they match."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from components.evaluate.core import ID, SCORE_PREFIX, Y_PRED, Y_TRUE
+from components.shared.errors import InputError, KfopsError
+from components.shared.sources import source_name
+from components.shared.store import read_uri
+from components.shared.tables import read_parquet, read_table_bytes
+
+
+@dataclass
+class Predictions:
+    """One model's predictions on an evaluation set.
+
+    Attributes:
+        source: Where they were read from.
+        y_true: True labels.
+        y_pred: Predicted labels.
+        scores: ``(n, K)`` class probabilities in ``classes`` order, or ``None``.
+        classes: Class labels of the score columns.
+        fingerprint: Test-set fingerprint, if the record carries one.
+        facts: The evaluation record's metadata (empty for plain files).
+    """
+
+    source: str
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    scores: np.ndarray | None
+    classes: list[str]
+    fingerprint: str | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
+    ids: np.ndarray | None = None
+
+    @property
+    def n(self) -> int:
+        """Number of examples."""
+        return len(self.y_true)
+
+
+def load_predictions(uri: str) -> Predictions:
+    """Read an evaluation record (Parquet from `evaluate`) or a CSV/Parquet file.
+
+    Required columns: ``y_true``, ``y_pred``. Optional: ``id`` (rows are sorted by
+    it) and ``score_<class>`` columns (class probabilities).
+
+    Raises:
+        InputError: Unreadable file, missing columns, duplicate ids.
+    """
+    try:
+        if source_name(uri).lower().endswith((".parquet", ".pq")):
+            frame, facts = read_parquet(uri)
+        else:
+            frame, facts = read_table_bytes(read_uri(uri), source_name(uri)), {}
+    except KfopsError as exc:
+        raise InputError(f"cannot read predictions {uri}: {exc}") from None
+    missing = [c for c in (Y_TRUE, Y_PRED) if c not in frame.columns]
+    if missing:
+        raise InputError(f"{uri} has no {missing[0]!r} column (needs y_true and y_pred)")
+    if len(frame) == 0:
+        raise InputError(f"{uri} has no rows")
+    if ID in frame.columns:
+        if frame[ID].duplicated().any():
+            raise InputError(f"{uri}: id {frame[ID][frame[ID].duplicated()].iloc[0]!r} appears twice")
+        frame = frame.sort_values(ID, kind="stable").reset_index(drop=True)
+    score_columns = [c for c in frame.columns if str(c).startswith(SCORE_PREFIX)]
+    classes = [str(c)[len(SCORE_PREFIX) :] for c in score_columns]
+    if facts.get("classes") and sorted(map(str, facts["classes"])) == sorted(classes):
+        order = [str(c) for c in facts["classes"]]
+        score_columns = [f"{SCORE_PREFIX}{c}" for c in order]
+        classes = order
+    scores = frame[score_columns].to_numpy(dtype=float) if score_columns else None
+    return Predictions(
+        source=uri,
+        y_true=frame[Y_TRUE].to_numpy(),
+        y_pred=frame[Y_PRED].to_numpy(),
+        scores=scores,
+        classes=classes,
+        fingerprint=facts.get("test_fingerprint"),
+        facts=facts,
+        ids=frame[ID].to_numpy() if ID in frame.columns else None,
+    )
+
+
+def check_same_examples(baseline: Predictions, candidate: Predictions) -> None:
+    """Refuse to compare predictions made on different evaluation sets.
+
+    Raises:
+        InputError: Different fingerprints, sizes or true labels, naming the first difference.
+    """
+    if baseline.fingerprint and candidate.fingerprint and baseline.fingerprint != candidate.fingerprint:
+        raise InputError(
+            "evaluation sets differ: test-set fingerprint "
+            f"{baseline.fingerprint[:19]}... (baseline) != {candidate.fingerprint[:19]}... (candidate)"
+        )
+    if baseline.n != candidate.n:
+        raise InputError(
+            f"evaluation sets differ: {baseline.n} examples (baseline) vs {candidate.n} (candidate)"
+        )
+    if baseline.ids is not None and candidate.ids is not None:
+        base_ids = pd.Series(baseline.ids).astype(str).to_numpy()
+        cand_ids = pd.Series(candidate.ids).astype(str).to_numpy()
+        if (base_ids != cand_ids).any():
+            row = int(np.argmax(base_ids != cand_ids))
+            raise InputError(
+                f"evaluation sets differ: example ids {base_ids[row]!r} (baseline) and "
+                f"{cand_ids[row]!r} (candidate) at position {row}"
+            )
+    base_true = pd.Series(baseline.y_true).astype(str).to_numpy()
+    cand_true = pd.Series(candidate.y_true).astype(str).to_numpy()
+    differs = base_true != cand_true
+    if differs.any():
+        row = int(np.argmax(differs))
+        raise InputError(
+            f"evaluation sets differ: example {row} has y_true {base_true[row]!r} in the baseline "
+            f"and {cand_true[row]!r} in the candidate"
+        )

@@ -1,0 +1,148 @@
+"""``kfops gate``: resolve baseline and candidate, decide every metric, write the reports."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from components.shared.errors import InputError
+from kfops.gate.baseline import find_baseline
+from kfops.gate.config import GateConfig
+from kfops.gate.decide import METRICS, decide
+from kfops.gate.records import Predictions, check_same_examples, load_predictions
+from kfops.gate.report import GateOutcome, MetricOutcome
+
+_FILE_SUFFIXES = (".csv", ".parquet", ".pq")
+
+
+def is_file_spec(spec: str) -> bool:
+    """Whether a ``--baseline`` value names a file/URI rather than a branch."""
+    return "://" in spec or spec.lower().endswith(_FILE_SUFFIXES) or Path(spec).exists()
+
+
+def _describe(predictions: Predictions, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    model = predictions.facts.get("model", {})
+    info = {"source": predictions.source, "n": predictions.n, "estimator": model.get("estimator")}
+    info.update({k: v for k, v in (extra or {}).items() if v})
+    run = info.get("run_name") or info.get("run_id")
+    if info.get("branch"):
+        info["label"] = f"baseline of `{info['branch']}`: run `{run}`"
+    elif run:
+        info["label"] = f"run `{run}`" + (f" on `{info['git_ref']}`" if info.get("git_ref") else "")
+    else:
+        info["label"] = f"`{predictions.source}`"
+    if info.get("estimator"):
+        info["label"] += f" ({info['estimator']})"
+    return info
+
+
+def per_class_recall(baseline: Predictions, candidate: Predictions) -> dict[str, dict[str, float]]:
+    """Recall of each true class for both models (the plot's per-class panel)."""
+    truth = pd.Series(baseline.y_true).astype(str)
+    base_ok = truth.to_numpy() == pd.Series(baseline.y_pred).astype(str).to_numpy()
+    cand_ok = truth.to_numpy() == pd.Series(candidate.y_pred).astype(str).to_numpy()
+    frame = pd.DataFrame({"c": truth, "b": base_ok, "k": cand_ok}).groupby("c").mean()
+    return {str(c): {"baseline": float(r.b), "candidate": float(r.k)} for c, r in frame.iterrows()}
+
+
+def compare(baseline: Predictions, candidate: Predictions, config: GateConfig) -> list[MetricOutcome]:
+    """Decide every configured metric (metrics that cannot be computed get a note)."""
+    outcomes = []
+    classes = candidate.classes or baseline.classes or None
+    for rule in config.metrics:
+        needs_scores = METRICS[rule.name].needs_scores
+        if needs_scores and (baseline.scores is None or candidate.scores is None):
+            note = "no score columns (score_<class>) in both prediction sets"
+        elif needs_scores and baseline.classes != candidate.classes:
+            note = f"score columns differ: {baseline.classes} vs {candidate.classes}"
+        elif rule.name == "roc_auc" and len(np.unique(pd.Series(baseline.y_true).astype(str))) != 2:
+            note = "binary labels only"
+        else:
+            decision = decide(
+                baseline.y_true,
+                baseline.y_pred,
+                candidate.y_pred,
+                metric=rule.name,
+                baseline_score=baseline.scores if needs_scores else None,
+                candidate_score=candidate.scores if needs_scores else None,
+                tolerance=rule.tolerance,
+                alpha=rule.alpha,
+                classes=classes if needs_scores else None,
+            )
+            outcomes.append(MetricOutcome(rule, decision))
+            continue
+        if rule.gate:
+            raise InputError(f"gated metric {rule.name} cannot be computed: {note}")
+        outcomes.append(MetricOutcome(rule, None, note))
+    return outcomes
+
+
+def run_gate(
+    *,
+    baseline_spec: str,
+    candidate_uri: str,
+    config: GateConfig,
+    store: str,
+    candidate_info: dict[str, Any] | None = None,
+) -> GateOutcome:
+    """Compare the candidate with the baseline (a file/URI or a branch's stored baseline).
+
+    Raises:
+        InputError: Unreadable inputs, different evaluation sets, a gated metric
+            that cannot be computed.
+    """
+    candidate = load_predictions(candidate_uri)
+    cand_info = _describe(candidate, candidate_info)
+    if is_file_spec(baseline_spec):
+        baseline = load_predictions(baseline_spec)
+        base_info = _describe(baseline)
+    else:
+        pointer = find_baseline(store, config.pipeline, baseline_spec, candidate.fingerprint)
+        if pointer is None:
+            result = "passes" if config.on_missing_baseline == "pass" else "fails"
+            warning = (
+                f"No baseline for pipeline '{config.pipeline}' on branch '{baseline_spec}' and this "
+                f"evaluation set yet; the gate {result} (on_missing_baseline). "
+                "`kfops baseline promote` sets one."
+            )
+            outcome = GateOutcome(
+                config.pipeline,
+                "no-baseline",
+                {"label": f"none on '{baseline_spec}'"},
+                cand_info,
+                candidate.n,
+                candidate.fingerprint,
+                warnings=[warning],
+            )
+            if config.on_missing_baseline == "fail":
+                outcome.verdict = "fail"
+            return outcome
+        baseline = load_predictions(pointer["evaluation_uri"])
+        base_info = _describe(
+            baseline, {k: pointer.get(k) for k in ("branch", "run_id", "run_name", "git_commit")}
+        )
+    check_same_examples(baseline, candidate)
+    metrics = compare(baseline, candidate, config)
+    verdict = "fail" if any(m.failed for m in metrics) else "pass"
+    return GateOutcome(
+        config.pipeline,
+        verdict,
+        base_info,
+        cand_info,
+        candidate.n,
+        candidate.fingerprint or baseline.fingerprint,
+        metrics,
+        per_class=per_class_recall(baseline, candidate),
+    )
+
+
+def publish_github(markdown: str) -> None:
+    """Append the report to the GitHub Actions job summary, when running there."""
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with open(summary, "a", encoding="utf-8") as handle:
+            handle.write(markdown)

@@ -1,0 +1,313 @@
+"""Paired statistics for two models scored on the same examples (numpy and scipy only).
+
+Every test here is one-sided: it asks whether the data show, at level ``alpha``,
+that the candidate is worse than the baseline by more than ``tolerance``. Each
+function returns the observed difference (candidate - baseline), a one-sided
+p-value, a two-sided ``1 - 2*alpha`` interval (whose bound on the "worse" side is
+the matching one-sided bound) and the minimum detectable effect: the true drop
+that would be caught with 80% power at this sample size.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import optimize
+from scipy import stats as st
+
+POWER = 0.80
+BOOTSTRAP_DRAWS = 2000
+BOOTSTRAP_SEED = 0  # fixed: the same inputs always give the same verdict
+
+
+@dataclass(frozen=True)
+class PairedTest:
+    """The outcome of one paired comparison.
+
+    Attributes:
+        baseline: Metric value of the baseline.
+        candidate: Metric value of the candidate.
+        delta: ``candidate - baseline``.
+        p_value: One-sided p-value of "worse by more than the tolerance".
+        ci: ``(low, high)`` interval of ``delta`` at level ``1 - 2*alpha``.
+        mde: Smallest true drop (absolute, tolerance included) detected with 80% power.
+        method: The test used, in words.
+    """
+
+    baseline: float
+    candidate: float
+    delta: float
+    p_value: float
+    ci: tuple[float, float]
+    mde: float
+    method: str
+
+
+def _z(alpha: float) -> float:
+    return float(st.norm.ppf(1.0 - alpha))
+
+
+# --- accuracy: paired binary outcomes ---------------------------------------------------
+
+
+def _restricted_rates(b: int, c: int, n: int, d0: float) -> tuple[float, float]:
+    """Maximum-likelihood (p_b, p_c) of the discordant cells under ``p_c - p_b = d0``.
+
+    ``b`` counts examples the baseline gets right and the candidate wrong, ``c``
+    the reverse. Setting the score of the multinomial likelihood to zero gives
+    ``2n x^2 - B x - b d0 (1 - d0) = 0`` for ``x = p_b`` (Tango 1998).
+    """
+    s = 1.0 - d0
+    r = n - b - c
+    big_b = b * (s - 2.0 * d0) + c * s - 2.0 * r * d0
+    x = (big_b + math.sqrt(max(big_b * big_b + 8.0 * n * b * d0 * s, 0.0))) / (4.0 * n)
+    x = min(max(x, max(0.0, -d0)), (1.0 - d0) / 2.0)
+    return x, x + d0
+
+
+def paired_score_z(b: int, c: int, n: int, d0: float) -> float:
+    """Score statistic for ``H0: p_c - p_b = d0`` (large when the candidate is better)."""
+    pb, pc = _restricted_rates(b, c, n, d0)
+    variance = (pb + pc - d0 * d0) / n
+    observed = (c - b) / n
+    if variance <= 0.0:
+        return 0.0 if math.isclose(observed, d0, abs_tol=1e-15) else math.copysign(math.inf, observed - d0)
+    return (observed - d0) / math.sqrt(variance)
+
+
+def _score_interval(b: int, c: int, n: int, alpha: float) -> tuple[float, float]:
+    """Invert the score test: all ``d0`` with ``|z| <= z_(1-alpha)``."""
+    z = _z(alpha)
+    observed = (c - b) / n
+    eps = 1e-12
+
+    def bound(target: float, lo: float, hi: float) -> float:
+        f = lambda d0: paired_score_z(b, c, n, d0) - target  # noqa: E731
+        if f(lo) * f(hi) > 0:
+            return lo if abs(f(lo)) < abs(f(hi)) else hi
+        return float(optimize.brentq(f, lo, hi, xtol=1e-10))
+
+    low = bound(z, -1.0 + eps, observed) if observed > -1.0 + eps else -1.0
+    high = bound(-z, observed, 1.0 - eps) if observed < 1.0 - eps else 1.0
+    return (low, high)
+
+
+def accuracy_mde(n: int, discordance: float, alpha: float, tolerance: float = 0.0) -> float:
+    """Smallest accuracy drop detected with 80% power (Connor 1987, paired proportions).
+
+    Solves ``sqrt(n) d = z_a sqrt(psi) + z_b sqrt(psi - d^2)`` for ``d``, where
+    ``psi`` is the share of examples on which the models disagree in correctness.
+    """
+    psi = min(max(discordance, 1.0 / n), 1.0)
+    za, zb = _z(alpha), float(st.norm.ppf(POWER))
+    g = lambda d: math.sqrt(n) * d - za * math.sqrt(psi) - zb * math.sqrt(max(psi - d * d, 0.0))  # noqa: E731
+    top = math.sqrt(psi)
+    drop = float(optimize.brentq(g, 0.0, top)) if g(top) > 0 else top
+    return tolerance + drop
+
+
+def accuracy_test(
+    baseline_correct: np.ndarray, candidate_correct: np.ndarray, *, tolerance: float, alpha: float
+) -> PairedTest:
+    """One-sided paired test of accuracy on per-example correctness.
+
+    With ``tolerance == 0`` this is the exact mid-p McNemar test (the baseline-only
+    correct count ``b`` is Binomial(b + c, 1/2) when the models are equally
+    accurate). With a tolerance it is the score test of ``delta >= -tolerance``
+    (Tango's non-inferiority test for paired proportions).
+    """
+    base = np.asarray(baseline_correct, dtype=bool)
+    cand = np.asarray(candidate_correct, dtype=bool)
+    n = len(base)
+    b = int(np.count_nonzero(base & ~cand))
+    c = int(np.count_nonzero(~base & cand))
+    delta = (c - b) / n
+    if tolerance == 0.0:
+        m = b + c
+        # No discordant example: the data carry no evidence of a difference.
+        p = 1.0 if m == 0 else float(st.binom.sf(b, m, 0.5) + 0.5 * st.binom.pmf(b, m, 0.5))
+        method = "exact mid-p McNemar test, one-sided"
+    else:
+        p = float(st.norm.cdf(paired_score_z(b, c, n, -tolerance)))
+        method = "paired score test against the tolerance (Tango), one-sided"
+    discordance = (b + c) / n
+    if b + c == 0:  # identical correctness: assume independent errors for the power figure
+        accuracy = float(base.mean())
+        discordance = 2.0 * accuracy * (1.0 - accuracy)
+    return PairedTest(
+        baseline=float(base.mean()),
+        candidate=float(cand.mean()),
+        delta=delta,
+        p_value=min(max(p, 0.0), 1.0),
+        ci=_score_interval(b, c, n, alpha),
+        mde=accuracy_mde(n, discordance, alpha, tolerance),
+        method=method,
+    )
+
+
+# --- normal-theory paired differences ---------------------------------------------------
+
+
+def normal_test(
+    baseline: float,
+    candidate: float,
+    se: float,
+    *,
+    higher_is_better: bool,
+    tolerance: float,
+    alpha: float,
+    method: str,
+) -> PairedTest:
+    """One-sided test of "worse by more than ``tolerance``" from a paired standard error."""
+    delta = candidate - baseline
+    gain = delta if higher_is_better else -delta  # > 0 means the candidate is better
+    p = float(st.norm.cdf((gain + tolerance) / se)) if se > 0.0 else 0.0 if gain < -tolerance else 1.0
+    half = _z(alpha) * se
+    # With no variation in the paired differences (e.g. identical predictions) the
+    # data say nothing about power: the figure is unknown, not zero.
+    mde = tolerance + (_z(alpha) + float(st.norm.ppf(POWER))) * se if se > 0 else math.nan
+    return PairedTest(baseline, candidate, delta, p, (delta - half, delta + half), mde, method)
+
+
+def log_loss_test(
+    baseline_proba_true: np.ndarray, candidate_proba_true: np.ndarray, *, tolerance: float, alpha: float
+) -> PairedTest:
+    """Paired normal interval on per-example log-loss differences (lower is better).
+
+    Args:
+        baseline_proba_true: Each example's probability of its true class under the baseline.
+        candidate_proba_true: The same under the candidate.
+        tolerance: Allowed increase of log loss.
+        alpha: Level.
+    """
+    eps = 1e-15
+    lb = -np.log(np.clip(np.asarray(baseline_proba_true, dtype=float), eps, 1.0))
+    lc = -np.log(np.clip(np.asarray(candidate_proba_true, dtype=float), eps, 1.0))
+    diff = lc - lb
+    se = float(diff.std(ddof=1) / math.sqrt(len(diff))) if len(diff) > 1 else 0.0
+    return normal_test(
+        float(lb.mean()),
+        float(lc.mean()),
+        se,
+        higher_is_better=False,
+        tolerance=tolerance,
+        alpha=alpha,
+        method="paired normal interval on per-example log loss",
+    )
+
+
+def _structural_components(scores: np.ndarray, positive: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """DeLong's placement values of one score vector (midranks, O(n log n))."""
+    pos, neg = scores[positive], scores[~positive]
+    m, k = len(pos), len(neg)
+    all_ranks = st.rankdata(np.concatenate([pos, neg]))
+    v10 = (all_ranks[:m] - st.rankdata(pos)) / k
+    v01 = 1.0 - (all_ranks[m:] - st.rankdata(neg)) / m
+    return float(v10.mean()), v10, v01
+
+
+def roc_auc_test(
+    y_positive: np.ndarray,
+    baseline_score: np.ndarray,
+    candidate_score: np.ndarray,
+    *,
+    tolerance: float,
+    alpha: float,
+) -> PairedTest:
+    """DeLong's test for two correlated ROC-AUCs (higher is better).
+
+    Raises:
+        ValueError: Only one class is present.
+    """
+    positive = np.asarray(y_positive, dtype=bool)
+    m, k = int(positive.sum()), int((~positive).sum())
+    if m == 0 or k == 0:
+        raise ValueError("ROC-AUC needs both classes in the evaluation set")
+    auc_b, v10_b, v01_b = _structural_components(np.asarray(baseline_score, dtype=float), positive)
+    auc_c, v10_c, v01_c = _structural_components(np.asarray(candidate_score, dtype=float), positive)
+    var10 = np.cov(np.vstack([v10_c, v10_b])) if m > 1 else np.zeros((2, 2))
+    var01 = np.cov(np.vstack([v01_c, v01_b])) if k > 1 else np.zeros((2, 2))
+    variance = (var10[0, 0] + var10[1, 1] - 2 * var10[0, 1]) / m + (
+        var01[0, 0] + var01[1, 1] - 2 * var01[0, 1]
+    ) / k
+    se = math.sqrt(max(float(variance), 0.0))
+    return normal_test(
+        auc_b,
+        auc_c,
+        se,
+        higher_is_better=True,
+        tolerance=tolerance,
+        alpha=alpha,
+        method="DeLong test for correlated ROC-AUCs",
+    )
+
+
+# --- macro-F1: multinomial bootstrap over joint confusion cells --------------------------
+
+
+def _macro_f1(confusion: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Macro-F1 of confusion matrices ``(..., K, K)`` [true, predicted] over ``labels``."""
+    tp = np.diagonal(confusion, axis1=-2, axis2=-1).astype(float)
+    predicted = confusion.sum(axis=-2)
+    actual = confusion.sum(axis=-1)
+    denominator = predicted + actual
+    f1 = np.divide(2.0 * tp, denominator, out=np.zeros_like(tp), where=denominator > 0)
+    return f1[..., labels].mean(axis=-1)
+
+
+def macro_f1_test(
+    y_true: np.ndarray,
+    baseline_pred: np.ndarray,
+    candidate_pred: np.ndarray,
+    n_classes: int,
+    *,
+    tolerance: float,
+    alpha: float,
+    draws: int = BOOTSTRAP_DRAWS,
+) -> PairedTest:
+    """Bootstrap interval for the macro-F1 difference, resampling joint confusion cells.
+
+    Each example falls in one cell ``(true, baseline prediction, candidate
+    prediction)``; resampling the ``K**3`` cell counts from a multinomial is the
+    same as a paired per-row bootstrap, at a cost independent of the row count.
+
+    Args:
+        y_true: True class indices ``0..K-1``.
+        baseline_pred: Baseline predicted class indices.
+        candidate_pred: Candidate predicted class indices.
+        n_classes: ``K``.
+        tolerance: Allowed decrease.
+        alpha: Level.
+        draws: Bootstrap draws.
+    """
+    k = n_classes
+    n = len(y_true)
+    cells = np.bincount((y_true * k + baseline_pred) * k + candidate_pred, minlength=k**3)
+    # Labels as scikit-learn's macro average sees them: present in y_true or in that model's predictions.
+    labels_b = np.flatnonzero(np.bincount(np.concatenate([y_true, baseline_pred]), minlength=k))
+    labels_c = np.flatnonzero(np.bincount(np.concatenate([y_true, candidate_pred]), minlength=k))
+
+    def scores(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        cube = counts.reshape(*counts.shape[:-1], k, k, k)
+        return _macro_f1(cube.sum(axis=-1), labels_b), _macro_f1(cube.sum(axis=-2), labels_c)
+
+    base, cand = (float(v) for v in scores(cells))
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    sample = rng.multinomial(n, cells / n, size=draws)
+    boot_b, boot_c = scores(sample)
+    deltas = boot_c - boot_b
+    p = float((1 + np.count_nonzero(deltas >= -tolerance)) / (draws + 1))
+    low, high = (float(q) for q in np.quantile(deltas, [alpha, 1.0 - alpha]))
+    sd = float(deltas.std(ddof=1))
+    mde = tolerance + (_z(alpha) + float(st.norm.ppf(POWER))) * sd if sd > 0 else math.nan
+    return PairedTest(
+        base,
+        cand,
+        cand - base,
+        p,
+        (low, high),
+        mde,
+        f"multinomial bootstrap over joint confusion cells ({draws} draws)",
+    )
