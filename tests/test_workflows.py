@@ -37,3 +37,20 @@ def test_zizmor_offline_finds_nothing() -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_shell_scripts_pass_shellcheck() -> None:
+    scripts = [REPO / ".ci" / "run", REPO / "scripts" / "bootstrap", REPO / "scripts" / "upsert-pr-comment"]
+    shellcheck = shutil.which("shellcheck") or str(Path(sys.prefix) / "bin" / "shellcheck")
+    result = subprocess.run([shellcheck, *map(str, scripts)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_jobs_that_use_oidc_ask_for_id_token_only_where_needed() -> None:
+    for path in WORKFLOWS:
+        text = path.read_text()
+        workflow = yaml.safe_load(text)
+        for name, job in workflow["jobs"].items():
+            uses_aws = "configure-aws-credentials" in yaml.safe_dump(job)
+            wants_token = job.get("permissions", {}).get("id-token") == "write"
+            assert uses_aws == wants_token, f"{path.name}:{name}"

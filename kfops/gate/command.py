@@ -31,6 +31,11 @@ def add_parsers(commands: Any) -> None:
     gate.add_argument("--report-dir", type=Path, default=DEFAULT_REPORT_DIR)
     gate.add_argument("--store", help="store root (default: .kfops/store or $KFOPS_STORE)")
     gate.add_argument(
+        "--baseline-store",
+        help="store holding the baselines, only read (default: --store): a PR runs locally "
+        "and reads main's baseline from S3 with a read-only role",
+    )
+    gate.add_argument(
         "--github",
         action="store_true",
         help="write $GITHUB_STEP_SUMMARY and print a PR comment body with a hidden marker",
@@ -39,7 +44,11 @@ def add_parsers(commands: Any) -> None:
     baseline = commands.add_parser("baseline", help="branch baselines of the performance gate")
     actions = baseline.add_subparsers(dest="baseline_command", required=True, metavar="ACTION")
     promote_cmd = actions.add_parser("promote", help="make a run the branch's baseline")
-    promote_cmd.add_argument("--run", help="run id or name (default: the pipeline's latest record)")
+    which = promote_cmd.add_mutually_exclusive_group()
+    which.add_argument("--run", help="run id or name (default: the pipeline's latest record)")
+    which.add_argument(
+        "--from-report", type=Path, help="the gate.json of `kfops gate --run`: promote its candidate"
+    )
     show = actions.add_parser("show", help="print the branch's baselines")
     for sub in (promote_cmd, show):
         sub.add_argument("--pipeline", default=None, help="default: [tool.kfops.gate] pipeline or training")
@@ -81,7 +90,7 @@ def gate_command(args: argparse.Namespace, settings: Settings) -> int:
         baseline_spec=args.baseline or config.baseline_branch,
         candidate_uri=candidate_uri,
         config=config,
-        store=store,
+        store=args.baseline_store or store,
         candidate_info=candidate_info,
     )
     print_outcome(outcome, args.report_dir, args.github)
@@ -108,6 +117,20 @@ def _rule_defaults(args: argparse.Namespace) -> tuple[GateConfig, str, str]:
     return config, args.pipeline or config.pipeline, args.branch or config.baseline_branch
 
 
+def _candidate_run(report: Path) -> str:
+    """The run id of the candidate a gate report was made for (it must have passed)."""
+    try:
+        verdict = json.loads(report.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(f"cannot read gate report {report}: {exc}") from None
+    if verdict.get("exit_code") != 0:
+        raise InputError(f"gate report {report} is a failing verdict; refusing to promote its candidate")
+    run = (verdict.get("candidate") or {}).get("run_id")
+    if not run:
+        raise InputError(f"gate report {report} names no candidate run (was it made with --run?)")
+    return str(run)
+
+
 def baseline_command(args: argparse.Namespace, settings: Settings) -> int:
     """``kfops baseline promote|show``."""
     from components.metrics_store.io import list_records, show_record
@@ -121,7 +144,10 @@ def baseline_command(args: argparse.Namespace, settings: Settings) -> int:
         else:
             print(json.dumps(pointers, indent=2, sort_keys=True))
         return 0
-    if args.run:
+    if args.from_report:
+        run = _candidate_run(args.from_report)
+        record = show_record(store, run, pipeline)
+    elif args.run:
         record = show_record(store, args.run, pipeline)
     else:
         records = list_records(store, pipeline)
