@@ -69,7 +69,7 @@ def test_same_model_passes_the_gate(runs: dict[str, object]) -> None:
 
 
 def test_records_on_different_evaluation_sets_are_an_error(runs: dict[str, object]) -> None:
-    code, out, err, _ = _gate(
+    code, _out, err, _ = _gate(
         runs,
         "--baseline",
         str(runs["good"]["evaluation_uri"]),
