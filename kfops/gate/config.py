@@ -89,6 +89,8 @@ def parse_config(data: dict[str, Any], source: str) -> GateConfig:
     for name, spec in METRICS.items():
         table = tables.get(name, {})
         here = f"{where}.metrics.{name}"
+        if not isinstance(table, dict):
+            raise InputError(f"{source}: {here} must be a table (e.g. [{here}] with tolerance = ...)")
         extra = sorted(set(table) - {"gate", "tolerance", "alpha", "direction"})
         if extra:
             raise InputError(f"{source}: unknown setting {here}.{extra[0]}")

@@ -86,7 +86,10 @@ def _encode(arrays: list[np.ndarray], classes: Sequence[Any] | None) -> tuple[li
     import pandas as pd
 
     factorized = [pd.factorize(np.asarray(a), use_na_sentinel=False) for a in arrays]
-    seen = sorted({str(v) for _, uniques in factorized for v in np.asarray(uniques).tolist()})
+    distinct = {v for _, uniques in factorized for v in np.asarray(uniques).tolist()}
+    numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in distinct)
+    # Sorted as scikit-learn orders classes_: numerically for numbers (2 before 10).
+    seen = [str(v) for v in sorted(distinct)] if numeric else sorted({str(v) for v in distinct})
     names = [str(c) for c in classes] if classes is not None else seen
     index = {name: i for i, name in enumerate(names)}
     unknown = [v for v in seen if v not in index]
@@ -139,7 +142,8 @@ def decide(
         candidate_score: The same for the candidate.
         tolerance: Worsening allowed before it counts as a regression (absolute, >= 0).
         alpha: Level of the one-sided test, in (0, 0.5).
-        classes: Class labels in score-column order (default: sorted labels).
+        classes: Class labels in score-column order (default: sorted labels, numerically
+            when they are numbers, as scikit-learn's ``classes_``).
 
     Returns:
         The `Decision`.
@@ -153,8 +157,8 @@ def decide(
         raise InputError(f"unknown metric {metric!r}; metrics: {', '.join(METRICS)}")
     if not 0.0 < alpha < 0.5:
         raise InputError(f"alpha must be in (0, 0.5), got {alpha}")
-    if tolerance < 0.0:
-        raise InputError(f"tolerance must be >= 0, got {tolerance}")
+    if not (math.isfinite(tolerance) and tolerance >= 0.0):
+        raise InputError(f"tolerance must be a number >= 0, got {tolerance}")
     lengths = [len(np.asarray(a)) for a in (y_true, baseline_pred, candidate_pred)]
     n = lengths[0]
     if n == 0:

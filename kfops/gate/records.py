@@ -67,7 +67,8 @@ def load_predictions(uri: str) -> Predictions:
         raise InputError(f"{uri} has no rows")
     if ID in frame.columns:
         if frame[ID].duplicated().any():
-            raise InputError(f"{uri}: id {frame[ID][frame[ID].duplicated()].iloc[0]!r} appears twice")
+            duplicate = frame[ID][frame[ID].duplicated()].iloc[0]
+            raise InputError(f"{uri}: id {duplicate} appears twice")
         frame = frame.sort_values(ID, kind="stable").reset_index(drop=True)
     score_columns = [c for c in frame.columns if str(c).startswith(SCORE_PREFIX)]
     classes = [str(c)[len(SCORE_PREFIX) :] for c in score_columns]
@@ -88,6 +89,13 @@ def load_predictions(uri: str) -> Predictions:
     )
 
 
+def comparable(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two label arrays made comparable element-wise (as text only when their types differ)."""
+    if left.dtype == right.dtype and left.dtype != object:
+        return left, right
+    return pd.Series(left).astype(str).to_numpy(), pd.Series(right).astype(str).to_numpy()
+
+
 def check_same_examples(baseline: Predictions, candidate: Predictions) -> None:
     """Refuse to compare predictions made on different evaluation sets.
 
@@ -104,20 +112,18 @@ def check_same_examples(baseline: Predictions, candidate: Predictions) -> None:
             f"evaluation sets differ: {baseline.n} examples (baseline) vs {candidate.n} (candidate)"
         )
     if baseline.ids is not None and candidate.ids is not None:
-        base_ids = pd.Series(baseline.ids).astype(str).to_numpy()
-        cand_ids = pd.Series(candidate.ids).astype(str).to_numpy()
+        base_ids, cand_ids = comparable(baseline.ids, candidate.ids)
         if (base_ids != cand_ids).any():
             row = int(np.argmax(base_ids != cand_ids))
             raise InputError(
-                f"evaluation sets differ: example ids {base_ids[row]!r} (baseline) and "
-                f"{cand_ids[row]!r} (candidate) at position {row}"
+                f"evaluation sets differ: example ids '{base_ids[row]}' (baseline) and "
+                f"'{cand_ids[row]}' (candidate) at position {row}"
             )
-    base_true = pd.Series(baseline.y_true).astype(str).to_numpy()
-    cand_true = pd.Series(candidate.y_true).astype(str).to_numpy()
+    base_true, cand_true = comparable(baseline.y_true, candidate.y_true)
     differs = base_true != cand_true
     if differs.any():
         row = int(np.argmax(differs))
         raise InputError(
-            f"evaluation sets differ: example {row} has y_true {base_true[row]!r} in the baseline "
-            f"and {cand_true[row]!r} in the candidate"
+            f"evaluation sets differ: example {row} has y_true '{base_true[row]}' in the baseline "
+            f"and '{cand_true[row]}' in the candidate"
         )

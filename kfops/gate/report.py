@@ -42,10 +42,13 @@ class GateOutcome:
     metrics: list[MetricOutcome] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     per_class: dict[str, dict[str, float]] = field(default_factory=dict)
+    missing_baseline_fails: bool = False
 
     @property
     def exit_code(self) -> int:
-        """0 pass (or no baseline and allowed), 1 regression."""
+        """1 on a regression, or on a missing baseline when configured to fail; else 0."""
+        if self.verdict == "no-baseline":
+            return 1 if self.missing_baseline_fails else 0
         return 1 if self.verdict == "fail" else 0
 
 
@@ -115,10 +118,11 @@ def render_markdown(outcome: GateOutcome) -> str:
         for item in outcome.metrics:
             if item.rule.gate and item.decision:
                 d = item.decision
-                lines.append(
-                    f"- {d.metric}: {d.method}; with n = {d.n:,}, a true drop of {d.mde:.4f} "
-                    f"is detected with 80% power at α = {d.alpha:g}."
-                )
+                if math.isnan(d.mde):
+                    power = "the paired differences show no variation, so the detectable drop is unknown"
+                else:
+                    power = f"a true drop of {d.mde:.4f} is detected with 80% power at α = {d.alpha:g}"
+                lines.append(f"- {d.metric}: {d.method}; with n = {d.n:,}, {power}.")
                 sentence = small_sample_sentence(d)
                 if sentence:
                     lines.append(f"- **{sentence}**")

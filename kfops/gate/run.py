@@ -6,14 +6,13 @@ import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from components.shared.errors import InputError
 from kfops.gate.baseline import find_baseline
 from kfops.gate.config import GateConfig
 from kfops.gate.decide import METRICS, decide
-from kfops.gate.records import Predictions, check_same_examples, load_predictions
+from kfops.gate.records import Predictions, check_same_examples, comparable, load_predictions
 from kfops.gate.report import GateOutcome, MetricOutcome
 
 _FILE_SUFFIXES = (".csv", ".parquet", ".pq")
@@ -42,10 +41,10 @@ def _describe(predictions: Predictions, extra: dict[str, Any] | None = None) -> 
 
 def per_class_recall(baseline: Predictions, candidate: Predictions) -> dict[str, dict[str, float]]:
     """Recall of each true class for both models (the plot's per-class panel)."""
-    truth = pd.Series(baseline.y_true).astype(str)
-    base_ok = truth.to_numpy() == pd.Series(baseline.y_pred).astype(str).to_numpy()
-    cand_ok = truth.to_numpy() == pd.Series(candidate.y_pred).astype(str).to_numpy()
-    frame = pd.DataFrame({"c": truth, "b": base_ok, "k": cand_ok}).groupby("c").mean()
+    truth, base_pred = comparable(baseline.y_true, baseline.y_pred)
+    truth_c, cand_pred = comparable(baseline.y_true, candidate.y_pred)
+    frame = pd.DataFrame({"c": baseline.y_true, "b": truth == base_pred, "k": truth_c == cand_pred})
+    frame = frame.groupby("c").mean()
     return {str(c): {"baseline": float(r.b), "candidate": float(r.k)} for c, r in frame.iterrows()}
 
 
@@ -59,21 +58,25 @@ def compare(baseline: Predictions, candidate: Predictions, config: GateConfig) -
             note = "no score columns (score_<class>) in both prediction sets"
         elif needs_scores and baseline.classes != candidate.classes:
             note = f"score columns differ: {baseline.classes} vs {candidate.classes}"
-        elif rule.name == "roc_auc" and len(np.unique(pd.Series(baseline.y_true).astype(str))) != 2:
-            note = "binary labels only"
         else:
-            decision = decide(
-                baseline.y_true,
-                baseline.y_pred,
-                candidate.y_pred,
-                metric=rule.name,
-                baseline_score=baseline.scores if needs_scores else None,
-                candidate_score=candidate.scores if needs_scores else None,
-                tolerance=rule.tolerance,
-                alpha=rule.alpha,
-                classes=classes if needs_scores else None,
-            )
-            outcomes.append(MetricOutcome(rule, decision))
+            try:
+                decision = decide(
+                    baseline.y_true,
+                    baseline.y_pred,
+                    candidate.y_pred,
+                    metric=rule.name,
+                    baseline_score=baseline.scores if needs_scores else None,
+                    candidate_score=candidate.scores if needs_scores else None,
+                    tolerance=rule.tolerance,
+                    alpha=rule.alpha,
+                    classes=classes if needs_scores else None,
+                )
+            except InputError as exc:
+                if rule.gate:
+                    raise
+                outcomes.append(MetricOutcome(rule, None, str(exc)))
+            else:
+                outcomes.append(MetricOutcome(rule, decision))
             continue
         if rule.gate:
             raise InputError(f"gated metric {rule.name} cannot be computed: {note}")
@@ -118,8 +121,7 @@ def run_gate(
                 candidate.fingerprint,
                 warnings=[warning],
             )
-            if config.on_missing_baseline == "fail":
-                outcome.verdict = "fail"
+            outcome.missing_baseline_fails = config.on_missing_baseline == "fail"
             return outcome
         baseline = load_predictions(pointer["evaluation_uri"])
         base_info = _describe(
