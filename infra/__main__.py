@@ -1,0 +1,49 @@
+"""kfops infrastructure on an existing EKS cluster running Kubeflow: composition only.
+
+Run with ``pulumi up`` (see docs/runbook.md). Every resource lives in a
+component of its own; this file reads the config once, wires the components and
+exports what CI and users need.
+"""
+
+import pulumi
+
+from infra.cluster import lookup_cluster
+from infra.config import ConfigError, load_config
+from infra.identity import Identity, IdentityArgs
+from infra.registry import Registry, RegistryArgs
+from infra.storage import ArtifactStore, ArtifactStoreArgs
+
+try:
+    config = load_config(pulumi.Config("kfops"), pulumi.Config("aws").get("region"))
+except ConfigError as error:
+    raise pulumi.RunError(str(error)) from None
+
+store = ArtifactStore(
+    "kfops-artifacts",
+    ArtifactStoreArgs(config.kms_key_arn, config.noncurrent_version_days, config.abort_multipart_days),
+)
+registry = Registry(
+    "kfops-images",
+    RegistryArgs(config.image_retention_count, config.untagged_image_days, config.kms_key_arn),
+)
+cluster = lookup_cluster(config.cluster_name)
+identity = Identity(
+    "kfops",
+    IdentityArgs(
+        config=config,
+        bucket_arn=store.bucket.arn,
+        repository_arns=registry.arns,
+        cluster_arn=cluster.arn,
+        cluster_issuer=cluster.issuer,
+        cluster_provider_arn=cluster.provider_arn,
+    ),
+)
+
+pulumi.export("bucket", store.bucket.bucket)
+pulumi.export("storeUri", store.uri)  # KFOPS_STORE for CI
+pulumi.export("pipelineRoot", pulumi.Output.concat(store.uri, "/pipelines"))
+pulumi.export("imageRegistry", registry.registry_host)  # KFOPS_IMAGE_REGISTRY
+pulumi.export("deployRoleArn", identity.deploy_role.arn)  # KFOPS_APPLY_ROLE_ARN
+pulumi.export("pullRequestRoleArn", identity.pull_request_role.arn)  # KFOPS_GATE_ROLE_ARN
+pulumi.export("pipelineRoleArns", {ns: role.arn for ns, role in identity.pipeline_roles.items()})
+pulumi.export("kserveRoleArns", {ns: role.arn for ns, role in identity.kserve_roles.items()})

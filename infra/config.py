@@ -1,0 +1,227 @@
+"""The stack's settings, read once from Pulumi config into a frozen, validated object.
+
+Every key lives in the ``kfops`` namespace (``pulumi config set kfops:clusterName
+ml-prod``); the region is the AWS provider's ``aws:region``. A missing or invalid
+value fails with one message naming the key and what is expected.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+NAMESPACE = "kfops"
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+_ACM_ARN = re.compile(r"^arn:aws[\w-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
+_WAF_ARN = re.compile(r"^arn:aws[\w-]*:wafv2:[a-z0-9-]+:\d{12}:regional/webacl/[\w-]+/[0-9a-f-]{36}$")
+_KMS_ARN = re.compile(r"^arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")
+_OIDC_ARN = re.compile(r"^arn:aws[\w-]*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com$")
+_REPOSITORY = re.compile(r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$")
+_REF_NAME = re.compile(r"^[A-Za-z0-9._/-]{1,255}$")
+_CLUSTER = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
+
+SCHEMES = ("internal", "internet-facing")
+WORLD = ("0.0.0.0/0", "::/0")
+
+
+class ConfigError(ValueError):
+    """A stack setting is missing or invalid (the message names the key)."""
+
+
+class ConfigSource(Protocol):
+    """What is read from Pulumi config (``pulumi.Config`` satisfies it)."""
+
+    def get(self, key: str) -> str | None: ...
+
+    def get_object(self, key: str) -> Any: ...
+
+
+@dataclass(frozen=True)
+class InfraConfig:
+    """Everything the program needs to know about the stack.
+
+    Attributes:
+        region: AWS region (``aws:region``).
+        cluster_name: Existing EKS cluster running Kubeflow.
+        profile_namespaces: Kubeflow profile namespaces of the ML teams.
+        hostname: DNS name of the Kubeflow/KFP endpoint.
+        certificate_arn: ACM certificate for ``hostname``.
+        allowed_cidrs: Source CIDRs allowed to reach the load balancer.
+        load_balancer_scheme: ``internal`` or ``internet-facing``.
+        waf_acl_arn: Optional WAFv2 web ACL for the load balancer.
+        github_repository: ``org/repo`` allowed to assume the CI roles.
+        deploy_environment: GitHub environment allowed to deploy ("" to use the branch).
+        deploy_branch: Branch allowed to deploy when no environment is set.
+        github_oidc_provider_arn: Reuse an existing GitHub OIDC provider ("" creates one).
+        kms_key_arn: Encrypt the bucket with this KMS key ("" means AES256).
+        noncurrent_version_days: Days before noncurrent object versions expire.
+        abort_multipart_days: Days before incomplete multipart uploads are aborted.
+        image_retention_count: Tagged images kept per ECR repository.
+        untagged_image_days: Days before untagged images expire.
+        kserve_service_account: ServiceAccount (in each profile namespace) KServe loads models with.
+        ci_service_account: ServiceAccount CI mints KFP tokens for (in each profile namespace).
+    """
+
+    region: str
+    cluster_name: str
+    profile_namespaces: tuple[str, ...]
+    hostname: str
+    certificate_arn: str
+    allowed_cidrs: tuple[str, ...]
+    load_balancer_scheme: str
+    waf_acl_arn: str
+    github_repository: str
+    deploy_environment: str
+    deploy_branch: str
+    github_oidc_provider_arn: str
+    kms_key_arn: str
+    noncurrent_version_days: int
+    abort_multipart_days: int
+    image_retention_count: int
+    untagged_image_days: int
+    kserve_service_account: str
+    ci_service_account: str
+
+    @property
+    def deploy_subject(self) -> str:
+        """The GitHub OIDC ``sub`` allowed to deploy (an environment, else a branch)."""
+        if self.deploy_environment:
+            return f"repo:{self.github_repository}:environment:{self.deploy_environment}"
+        return f"repo:{self.github_repository}:ref:refs/heads/{self.deploy_branch}"
+
+    @property
+    def pull_request_subject(self) -> str:
+        """The GitHub OIDC ``sub`` of this repository's pull-request workflows."""
+        return f"repo:{self.github_repository}:pull_request"
+
+
+def _text(
+    source: ConfigSource, key: str, pattern: re.Pattern[str] | None, expected: str, default: str | None = None
+) -> str:
+    value = source.get(key)
+    if value is None or value == "":
+        if default is None:
+            raise ConfigError(f"{NAMESPACE}:{key} is required: {expected}")
+        return default
+    if pattern is not None and not pattern.match(value):
+        raise ConfigError(f"{NAMESPACE}:{key} = {value!r} is invalid: expected {expected}")
+    return value
+
+
+def _int(source: ConfigSource, key: str, default: int, low: int, high: int) -> int:
+    raw = source.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{NAMESPACE}:{key} = {raw!r} is invalid: expected a whole number") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{NAMESPACE}:{key} = {value} is invalid: expected {low}..{high}")
+    return value
+
+
+def _list(source: ConfigSource, key: str, check: Callable[[str], bool], expected: str) -> tuple[str, ...]:
+    value = source.get_object(key)
+    if not value:
+        raise ConfigError(f"{NAMESPACE}:{key} is required: a non-empty list of {expected}")
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{NAMESPACE}:{key} is invalid: expected a list of {expected}")
+    for item in value:
+        if not check(item):
+            raise ConfigError(f"{NAMESPACE}:{key} has {item!r}: expected {expected}")
+    if len(set(value)) != len(value):
+        raise ConfigError(f"{NAMESPACE}:{key} lists a value twice")
+    return tuple(value)
+
+
+def _is_cidr(value: str) -> bool:
+    try:
+        ipaddress.ip_network(value, strict=True)
+    except ValueError:
+        return False
+    return True
+
+
+def load_config(source: ConfigSource, region: str | None) -> InfraConfig:
+    """Read and validate every setting.
+
+    Args:
+        source: Pulumi config of the ``kfops`` namespace.
+        region: The ``aws:region`` setting.
+
+    Raises:
+        ConfigError: A missing or invalid value, naming the key.
+    """
+    if not region or not _REGION.match(region):
+        raise ConfigError(f"aws:region = {region!r} is invalid: expected a region such as eu-west-1")
+    cidrs = _list(source, "allowedCidrs", _is_cidr, "CIDR blocks such as 10.0.0.0/16")
+    world_open = (source.get("allowWorldOpen") or "false").lower()
+    if world_open not in ("true", "false"):
+        raise ConfigError(f"{NAMESPACE}:allowWorldOpen = {world_open!r} is invalid: expected true or false")
+    if any(c in WORLD for c in cidrs) and world_open != "true":
+        raise ConfigError(
+            f"{NAMESPACE}:allowedCidrs opens the load balancer to the world; set "
+            f"{NAMESPACE}:allowWorldOpen = true to make that choice explicit"
+        )
+    scheme = _text(source, "loadBalancerScheme", None, "internal or internet-facing", "internal")
+    if scheme not in SCHEMES:
+        raise ConfigError(
+            f"{NAMESPACE}:loadBalancerScheme = {scheme!r} is invalid: expected {' or '.join(SCHEMES)}"
+        )
+    namespaces = _list(
+        source,
+        "profileNamespaces",
+        lambda v: bool(_DNS_LABEL.match(v)),
+        "Kubernetes namespace names (DNS labels)",
+    )
+    reserved = [n for n in namespaces if n in ("kube-system", "kubeflow", "istio-system", "default")]
+    if reserved:
+        raise ConfigError(
+            f"{NAMESPACE}:profileNamespaces has {reserved[0]!r}: expected a Kubeflow profile namespace"
+        )
+    # Deploys are trusted from one GitHub environment (default "main", which
+    # .github/workflows/main.yml uses) or, if a branch is configured instead, that branch.
+    branch = _text(source, "deployBranch", _REF_NAME, "a branch name", "")
+    environment = _text(source, "deployEnvironment", _REF_NAME, "a GitHub environment name", "")
+    if branch and environment:
+        raise ConfigError(
+            f"{NAMESPACE}:deployBranch and {NAMESPACE}:deployEnvironment are exclusive: set one"
+        )
+    if not branch:
+        environment = environment or "main"
+    return InfraConfig(
+        region=region,
+        cluster_name=_text(source, "clusterName", _CLUSTER, "the EKS cluster name"),
+        profile_namespaces=namespaces,
+        hostname=_text(source, "hostname", _HOSTNAME, "a DNS name such as kubeflow.example.com"),
+        certificate_arn=_text(source, "certificateArn", _ACM_ARN, "an ACM certificate ARN"),
+        allowed_cidrs=cidrs,
+        load_balancer_scheme=scheme,
+        waf_acl_arn=_text(source, "wafAclArn", _WAF_ARN, "a regional WAFv2 web ACL ARN", ""),
+        github_repository=_text(source, "githubRepository", _REPOSITORY, "org/repo"),
+        deploy_environment=environment,
+        deploy_branch=branch,
+        github_oidc_provider_arn=_text(
+            source,
+            "githubOidcProviderArn",
+            _OIDC_ARN,
+            "the ARN of the token.actions.githubusercontent.com provider",
+            "",
+        ),
+        kms_key_arn=_text(source, "kmsKeyArn", _KMS_ARN, "a KMS key ARN", ""),
+        noncurrent_version_days=_int(source, "noncurrentVersionDays", 90, 1, 3650),
+        abort_multipart_days=_int(source, "abortMultipartDays", 7, 1, 365),
+        image_retention_count=_int(source, "imageRetentionCount", 30, 1, 1000),
+        untagged_image_days=_int(source, "untaggedImageDays", 7, 1, 365),
+        kserve_service_account=_text(
+            source, "kserveServiceAccount", _DNS_LABEL, "a ServiceAccount name", "kserve-models"
+        ),
+        ci_service_account=_text(source, "ciServiceAccount", _DNS_LABEL, "a ServiceAccount name", "kfops-ci"),
+    )

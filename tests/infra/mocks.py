@@ -1,0 +1,101 @@
+"""Run the Pulumi program under mocks and collect every resource it registers."""
+
+from __future__ import annotations
+
+import json
+import runpy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+ACCOUNT = "123456789012"
+ISSUER = "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+
+
+@dataclass
+class Registered:
+    """One resource as the program registered it (inputs are camelCase, as the engine sees them)."""
+
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+
+class Mocks(pulumi.runtime.Mocks):
+    """Answers resource registrations and the invokes the program makes."""
+
+    def __init__(self) -> None:
+        self.resources: list[Registered] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        outputs = dict(args.inputs)
+        name = args.name
+        if args.typ == "aws:s3/bucket:Bucket":
+            outputs.update(
+                bucket=f"{args.inputs.get('bucketPrefix', name)}abc123", arn=f"arn:aws:s3:::{name}-abc123"
+            )
+            outputs["arn"] = f"arn:aws:s3:::{outputs['bucket']}"
+        elif args.typ == "aws:ecr/repository:Repository":
+            outputs.update(
+                arn=f"arn:aws:ecr:eu-west-1:{ACCOUNT}:repository/{args.inputs['name']}",
+                repositoryUrl=f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/{args.inputs['name']}",
+            )
+        elif args.typ == "aws:iam/role:Role":
+            outputs.update(arn=f"arn:aws:iam::{ACCOUNT}:role/{name}", name=name)
+        elif args.typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+            outputs.update(arn=f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com")
+        self.resources.append(Registered(args.typ, name, dict(args.inputs), outputs))
+        return f"{name}-id", outputs
+
+    def call(
+        self, args: pulumi.runtime.MockCallArgs
+    ) -> tuple[dict[str, Any], list[tuple[str, str]]] | dict[str, Any]:
+        if args.token == "aws:eks/getCluster:getCluster":
+            return {
+                "arn": f"arn:aws:eks:eu-west-1:{ACCOUNT}:cluster/{args.args['name']}",
+                "name": args.args["name"],
+                "identities": [{"oidcs": [{"issuer": f"https://{ISSUER}"}]}],
+            }
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": ACCOUNT,
+                "arn": f"arn:aws:iam::{ACCOUNT}:user/admin",
+                "userId": "AIDA",
+                "id": ACCOUNT,
+            }
+        if args.token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
+        raise NotImplementedError(f"unexpected invoke {args.token}")
+
+
+def stack_config(stack: str) -> dict[str, str]:
+    """A committed stack file's config, as the engine passes it (objects as JSON text)."""
+    data = yaml.safe_load((REPO / f"Pulumi.{stack}.yaml").read_text())["config"]
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
+
+
+def run_program(config: dict[str, str]) -> tuple[Mocks, dict[str, Any]]:
+    """Run ``infra/__main__.py`` under mocks with ``config``; return the mocks and the exports."""
+    mocks = Mocks()
+    pulumi.runtime.set_mocks(mocks, project="kfops", stack="test", preview=False)
+    pulumi.runtime.set_all_config(config)
+    exports: dict[str, Any] = {}
+
+    @pulumi.runtime.test
+    def run() -> pulumi.Output[Any]:
+        captured: dict[str, Any] = {}
+        original = pulumi.export
+        pulumi.export = lambda name, value: captured.__setitem__(name, value)  # type: ignore[assignment]
+        try:
+            runpy.run_path(str(REPO / "infra" / "__main__.py"), run_name="__main__")
+        finally:
+            pulumi.export = original  # type: ignore[assignment]
+        return pulumi.Output.from_input(captured).apply(exports.update)
+
+    run()
+    return mocks, exports

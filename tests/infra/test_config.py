@@ -1,0 +1,86 @@
+"""Stack config: read once, validated, and every bad value named by its key."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from infra.config import ConfigError, load_config
+from tests.infra.mocks import run_program, stack_config
+
+
+class Source:
+    """A stand-in for pulumi.Config("kfops") over a stack file's values."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        self.values = {k.removeprefix("kfops:"): v for k, v in values.items() if k.startswith("kfops:")}
+
+    def get(self, key: str) -> str | None:
+        return self.values.get(key)
+
+    def get_object(self, key: str) -> Any:
+        raw = self.values.get(key)
+        return None if raw is None else json.loads(raw)
+
+
+def _load(**changes: str | None) -> Any:
+    values = stack_config("dev")
+    region = values["aws:region"]
+    for key, value in changes.items():
+        if key == "region":
+            region = value or ""
+        elif value is None:
+            values.pop(f"kfops:{key}", None)
+        else:
+            values[f"kfops:{key}"] = value
+    return load_config(Source(values), region)
+
+
+def test_the_committed_stacks_are_valid() -> None:
+    for stack in ("dev", "prod"):
+        values = stack_config(stack)
+        config = load_config(Source(values), values["aws:region"])
+        assert config.cluster_name == values["kfops:clusterName"]
+    assert _load().deploy_subject == "repo:example-org/kfops:environment:main"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"clusterName": None}, "kfops:clusterName is required"),
+        ({"allowedCidrs": '["10.0.0.0/33"]'}, "kfops:allowedCidrs has '10.0.0.0/33'"),
+        ({"allowedCidrs": '["10.0.0.1/16"]'}, "kfops:allowedCidrs has '10.0.0.1/16'"),
+        ({"allowedCidrs": None}, "kfops:allowedCidrs is required"),
+        ({"allowedCidrs": '["0.0.0.0/0"]'}, "kfops:allowWorldOpen = true"),
+        ({"certificateArn": "arn:aws:acm:eu-west-1:123:certificate/x"}, "kfops:certificateArn"),
+        ({"profileNamespaces": '["Team_A"]'}, "kfops:profileNamespaces has 'Team_A'"),
+        ({"profileNamespaces": '["kubeflow"]'}, "kfops:profileNamespaces has 'kubeflow'"),
+        ({"profileNamespaces": '["a", "a"]'}, "kfops:profileNamespaces lists a value twice"),
+        ({"loadBalancerScheme": "public"}, "kfops:loadBalancerScheme"),
+        ({"githubRepository": "not a repo"}, "kfops:githubRepository"),
+        ({"deployBranch": "main"}, "exclusive"),
+        ({"noncurrentVersionDays": "soon"}, "kfops:noncurrentVersionDays"),
+        ({"imageRetentionCount": "0"}, "kfops:imageRetentionCount = 0"),
+        ({"wafAclArn": "arn:aws:wafv2:eu-west-1:123456789012:global/webacl/x/y"}, "kfops:wafAclArn"),
+        ({"region": "Europe"}, "aws:region"),
+    ],
+)
+def test_invalid_value_names_the_key(changes: dict[str, str | None], message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("*", r"\*")):
+        _load(**changes)
+
+
+def test_a_branch_can_replace_the_environment() -> None:
+    config = _load(deployEnvironment=None, deployBranch="release")
+    assert config.deploy_subject == "repo:example-org/kfops:ref:refs/heads/release"
+
+
+def test_the_program_stops_with_the_named_key() -> None:
+    import pulumi
+
+    values = stack_config("dev")
+    values.pop("kfops:clusterName")
+    with pytest.raises(pulumi.RunError, match="kfops:clusterName is required"):
+        run_program(values)

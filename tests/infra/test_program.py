@@ -1,0 +1,276 @@
+"""The whole Pulumi program under mocks, with the committed stack configs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from components.images import component_names, repository
+from tests.infra.mocks import ACCOUNT, ISSUER, Registered, run_program, stack_config
+
+GITHUB = "token.actions.githubusercontent.com"
+
+
+@pytest.fixture(scope="module")
+def dev() -> tuple[list[Registered], dict[str, Any]]:
+    mocks, exports = run_program(stack_config("dev"))
+    return mocks.resources, exports
+
+
+@pytest.fixture(scope="module")
+def prod() -> tuple[list[Registered], dict[str, Any]]:
+    mocks, exports = run_program(stack_config("prod"))
+    return mocks.resources, exports
+
+
+def of_type(resources: list[Registered], type_: str) -> list[Registered]:
+    return [r for r in resources if r.type == type_]
+
+
+def one(resources: list[Registered], type_: str) -> Registered:
+    found = of_type(resources, type_)
+    assert len(found) == 1, [r.name for r in found]
+    return found[0]
+
+
+def test_no_deprecated_v2_bucket_resources(dev: tuple[list[Registered], dict[str, Any]]) -> None:
+    types = {r.type for r in dev[0]}
+    assert "aws:s3/bucket:Bucket" in types
+    assert not [t for t in types if t.startswith("aws:s3/") and "V2" in t]
+
+
+def test_bucket_is_versioned_private_owner_enforced_and_retained(
+    dev: tuple[list[Registered], dict[str, Any]],
+) -> None:
+    resources = dev[0]
+    assert one(resources, "aws:s3/bucket:Bucket").inputs.get("forceDestroy") in (None, False)
+    versioning = one(resources, "aws:s3/bucketVersioning:BucketVersioning").inputs
+    assert versioning["versioningConfiguration"]["status"] == "Enabled"
+    block = one(resources, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
+    for key in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"):
+        assert block[key] is True, key
+    ownership = one(resources, "aws:s3/bucketOwnershipControls:BucketOwnershipControls").inputs
+    assert ownership["rule"]["objectOwnership"] == "BucketOwnerEnforced"
+
+
+def test_bucket_encryption_is_aes256_by_default_and_kms_when_configured(
+    dev: tuple[list[Registered], dict[str, Any]], prod: tuple[list[Registered], dict[str, Any]]
+) -> None:
+    kind = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    default = one(dev[0], kind).inputs["rules"][0]["applyServerSideEncryptionByDefault"]
+    assert default == {"sseAlgorithm": "AES256"}
+    kms = one(prod[0], kind).inputs["rules"][0]
+    assert kms["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "aws:kms"
+    assert (
+        kms["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"] == stack_config("prod")["kfops:kmsKeyArn"]
+    )
+    assert kms["bucketKeyEnabled"] is True
+
+
+def test_bucket_policy_denies_every_request_without_tls(dev: tuple[list[Registered], dict[str, Any]]) -> None:
+    resources = dev[0]
+    bucket = one(resources, "aws:s3/bucket:Bucket")
+    policy = json.loads(one(resources, "aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
+    (statement,) = policy["Statement"]
+    assert statement["Effect"] == "Deny" and statement["Principal"] == "*" and statement["Action"] == "s3:*"
+    assert sorted(statement["Resource"]) == sorted([bucket.outputs["arn"], bucket.outputs["arn"] + "/*"])
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_lifecycle_expires_noncurrent_versions_and_aborts_stale_uploads(
+    dev: tuple[list[Registered], dict[str, Any]], prod: tuple[list[Registered], dict[str, Any]]
+) -> None:
+    kind = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+    for (resources, _), days in ((dev, 30), (prod, 180)):
+        rules = {r["id"]: r for r in one(resources, kind).inputs["rules"]}
+        assert rules["expire-noncurrent-versions"]["noncurrentVersionExpiration"]["noncurrentDays"] == days
+        assert (
+            rules["abort-incomplete-multipart-uploads"]["abortIncompleteMultipartUpload"][
+                "daysAfterInitiation"
+            ]
+            == 7
+        )
+        assert all(r["status"] == "Enabled" for r in rules.values())
+
+
+def test_one_immutable_scanned_repository_per_component(dev: tuple[list[Registered], dict[str, Any]]) -> None:
+    repositories = of_type(dev[0], "aws:ecr/repository:Repository")
+    assert sorted(r.inputs["name"] for r in repositories) == sorted(repository(c) for c in component_names())
+    for repo in repositories:
+        assert repo.inputs["imageTagMutability"] == "IMMUTABLE"
+        assert repo.inputs["imageScanningConfiguration"] == {"scanOnPush": True}
+
+
+def test_ecr_lifecycle_expires_untagged_and_keeps_newest_n(
+    prod: tuple[list[Registered], dict[str, Any]],
+) -> None:
+    policies = of_type(prod[0], "aws:ecr/lifecyclePolicy:LifecyclePolicy")
+    assert len(policies) == len(component_names())
+    rules = json.loads(policies[0].inputs["policy"])["rules"]
+    untagged, tagged = sorted(rules, key=lambda r: r["rulePriority"])
+    assert untagged["selection"]["tagStatus"] == "untagged" and untagged["selection"]["countNumber"] == 7
+    assert tagged["selection"] == {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 50}
+
+
+def _roles(resources: list[Registered]) -> dict[str, dict[str, Any]]:
+    return {r.name: json.loads(r.inputs["assumeRolePolicy"]) for r in of_type(resources, "aws:iam/role:Role")}
+
+
+def _condition(trust: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    (statement,) = trust["Statement"]
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity" and statement["Effect"] == "Allow"
+    assert list(statement["Condition"]) == ["StringEquals"]  # exact matches only, no StringLike
+    return statement["Principal"]["Federated"], statement["Condition"]["StringEquals"]
+
+
+def test_irsa_roles_trust_one_service_account_with_sub_and_aud(
+    dev: tuple[list[Registered], dict[str, Any]],
+) -> None:
+    roles = _roles(dev[0])
+    expected = {
+        "kfops-pipelines-team-ml": "system:serviceaccount:team-ml:default-editor",
+        "kfops-kserve-team-ml": "system:serviceaccount:team-ml:kserve-models",
+    }
+    for name, subject in expected.items():
+        federated, condition = _condition(roles[name])
+        assert federated == f"arn:aws:iam::{ACCOUNT}:oidc-provider/{ISSUER}"
+        assert condition == {f"{ISSUER}:sub": subject, f"{ISSUER}:aud": "sts.amazonaws.com"}
+
+
+def test_github_roles_trust_exactly_this_repository_environment_or_pull_requests(
+    dev: tuple[list[Registered], dict[str, Any]], prod: tuple[list[Registered], dict[str, Any]]
+) -> None:
+    for (resources, _), environment in ((dev, "main"), (prod, "production")):
+        roles = _roles(resources)
+        federated, deploy = _condition(roles["kfops-github-deploy"])
+        assert federated.endswith(f":oidc-provider/{GITHUB}")
+        assert deploy == {
+            f"{GITHUB}:aud": "sts.amazonaws.com",
+            f"{GITHUB}:sub": f"repo:example-org/kfops:environment:{environment}",
+        }
+        _, checks = _condition(roles["kfops-github-pull-requests"])
+        assert checks == {
+            f"{GITHUB}:aud": "sts.amazonaws.com",
+            f"{GITHUB}:sub": "repo:example-org/kfops:pull_request",
+        }
+
+
+def test_github_oidc_provider_is_created_or_reused(
+    dev: tuple[list[Registered], dict[str, Any]], prod: tuple[list[Registered], dict[str, Any]]
+) -> None:
+    provider = one(dev[0], "aws:iam/openIdConnectProvider:OpenIdConnectProvider").inputs
+    assert provider["url"] == f"https://{GITHUB}" and provider["clientIdLists"] == ["sts.amazonaws.com"]
+    assert of_type(prod[0], "aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
+    _, _ = _condition(_roles(prod[0])["kfops-github-deploy"])
+    federated = json.loads(
+        next(r for r in prod[0] if r.name == "kfops-github-deploy").inputs["assumeRolePolicy"]
+    )
+    assert (
+        federated["Statement"][0]["Principal"]["Federated"]
+        == stack_config("prod")["kfops:githubOidcProviderArn"]
+    )
+
+
+def _permissions(resources: list[Registered]) -> dict[str, dict[str, Any]]:
+    return {
+        r.name.removesuffix("-policy"): json.loads(r.inputs["policy"])
+        for r in of_type(resources, "aws:iam/rolePolicy:RolePolicy")
+    }
+
+
+def _statements(policy: dict[str, Any]) -> list[dict[str, Any]]:
+    return policy["Statement"]
+
+
+def _as_list(value: Any) -> list[str]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_no_wildcard_action_and_star_resource_only_for_ecr_login(
+    prod: tuple[list[Registered], dict[str, Any]],
+) -> None:
+    for role, policy in _permissions(prod[0]).items():
+        for statement in _statements(policy):
+            actions = _as_list(statement["Action"])
+            assert not [a for a in actions if "*" in a], (role, actions)
+            if "*" in _as_list(statement["Resource"]):
+                assert actions == ["ecr:GetAuthorizationToken"], role
+
+
+def test_pipeline_pods_reach_only_the_store_prefixes_of_this_bucket(
+    dev: tuple[list[Registered], dict[str, Any]],
+) -> None:
+    bucket = one(dev[0], "aws:s3/bucket:Bucket").outputs["arn"]
+    policy = _permissions(dev[0])["kfops-pipelines-team-ml"]
+    objects = next(s for s in _statements(policy) if s["Sid"] == "ReadWritePipelineObjects")
+    assert sorted(objects["Resource"]) == sorted(
+        f"{bucket}/{p}/*" for p in ("pipelines", "data", "models", "metrics", "predictions")
+    )
+    assert sorted(objects["Action"]) == ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"]
+    listing = next(s for s in _statements(policy) if s["Sid"] == "ListPipelinePrefixes")
+    assert listing["Resource"] == bucket and "s3:prefix" in listing["Condition"]["StringLike"]
+
+
+def test_kserve_reads_models_only(dev: tuple[list[Registered], dict[str, Any]]) -> None:
+    bucket = one(dev[0], "aws:s3/bucket:Bucket").outputs["arn"]
+    policy = _permissions(dev[0])["kfops-kserve-team-ml"]
+    read = next(s for s in _statements(policy) if s["Sid"] == "ReadModels")
+    assert read["Action"] == "s3:GetObject" and read["Resource"] == [f"{bucket}/models/*"]
+    assert {a for s in _statements(policy) for a in _as_list(s["Action"])} == {
+        "s3:GetObject",
+        "s3:ListBucket",
+    }
+
+
+def test_deploy_role_pushes_only_project_repositories_and_describes_only_this_cluster(
+    dev: tuple[list[Registered], dict[str, Any]],
+) -> None:
+    policy = _permissions(dev[0])["kfops-github-deploy"]
+    push = next(s for s in _statements(policy) if s["Sid"] == "PushComponentImages")
+    assert sorted(push["Resource"]) == sorted(
+        f"arn:aws:ecr:eu-west-1:{ACCOUNT}:repository/{repository(c)}" for c in component_names()
+    )
+    cluster = next(s for s in _statements(policy) if s["Sid"] == "FindCluster")
+    assert cluster == {
+        "Sid": "FindCluster",
+        "Effect": "Allow",
+        "Action": "eks:DescribeCluster",
+        "Resource": f"arn:aws:eks:eu-west-1:{ACCOUNT}:cluster/ml-dev",
+    }
+
+
+def test_pull_request_role_cannot_write(dev: tuple[list[Registered], dict[str, Any]]) -> None:
+    policy = _permissions(dev[0])["kfops-github-pull-requests"]
+    actions = {a for s in _statements(policy) for a in _as_list(s["Action"])}
+    assert actions == {"s3:GetObject", "s3:ListBucket", "ecr:DescribeImages"}
+
+
+def test_every_permission_policy_passes_parliament(prod: tuple[list[Registered], dict[str, Any]]) -> None:
+    from parliament import analyze_policy_string
+
+    for role, policy in _permissions(prod[0]).items():
+        findings = analyze_policy_string(json.dumps(policy)).findings
+        assert [(f.issue, f.detail) for f in findings] == [], role
+
+
+def test_parliament_would_flag_a_broad_policy() -> None:
+    """Negative control: the linter used above does report problems."""
+    from parliament import analyze_policy_string
+
+    broad = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket"}],
+    }
+    assert analyze_policy_string(json.dumps(broad)).findings
+
+
+def test_exports_give_ci_what_it_needs(dev: tuple[list[Registered], dict[str, Any]]) -> None:
+    exports = dev[1]
+    assert exports["storeUri"] == f"s3://{exports['bucket']}"
+    assert exports["pipelineRoot"] == f"s3://{exports['bucket']}/pipelines"
+    assert exports["imageRegistry"] == f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com"
+    assert exports["deployRoleArn"].endswith(":role/kfops-github-deploy")
+    assert exports["pullRequestRoleArn"].endswith(":role/kfops-github-pull-requests")
+    assert set(exports["pipelineRoleArns"]) == {"team-ml"} and set(exports["kserveRoleArns"]) == {"team-ml"}
