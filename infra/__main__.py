@@ -10,6 +10,7 @@ import pulumi
 from infra.cluster import lookup_cluster
 from infra.config import ConfigError, load_config
 from infra.identity import Identity, IdentityArgs
+from infra.kubernetes import KubeflowObjects, KubeflowObjectsArgs
 from infra.registry import Registry, RegistryArgs
 from infra.storage import ArtifactStore, ArtifactStoreArgs
 
@@ -39,6 +40,19 @@ identity = Identity(
     ),
 )
 
+kubeflow = KubeflowObjects(
+    "kfops-kubeflow",
+    KubeflowObjectsArgs(
+        config=config,
+        cluster=cluster,
+        pipeline_root=pulumi.Output.concat(store.uri, "/pipelines"),
+        pipeline_role_arns={ns: role.arn for ns, role in identity.pipeline_roles.items()},
+        kserve_role_arns={ns: role.arn for ns, role in identity.kserve_roles.items()},
+        deploy_role_arn=identity.deploy_role.arn,
+    ),
+)
+
+pulumi.export("kfpUrl", kubeflow.kfp_url)  # KFP API for `kfops deploy --host`
 pulumi.export("bucket", store.bucket.bucket)
 pulumi.export("storeUri", store.uri)  # KFOPS_STORE for CI
 pulumi.export("pipelineRoot", pulumi.Output.concat(store.uri, "/pipelines"))

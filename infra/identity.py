@@ -34,9 +34,9 @@ class IdentityArgs:
     config: InfraConfig
     bucket_arn: pulumi.Output[str]
     repository_arns: pulumi.Output[list[str]]
-    cluster_arn: pulumi.Output[str]
-    cluster_issuer: pulumi.Output[str]
-    cluster_provider_arn: pulumi.Output[str]
+    cluster_arn: str
+    cluster_issuer: str
+    cluster_provider_arn: str
 
 
 def _json(builder: Callable[..., dict[str, Any]], *values: Any) -> pulumi.Output[str]:

@@ -61,6 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_parsers(commands)
 
+    manifests = commands.add_parser("manifests", help="Kubernetes objects under manifests/")
+    manifests_cmd = manifests.add_subparsers(dest="manifests_command", required=True, metavar="ACTION")
+    render = manifests_cmd.add_parser("render", help="write manifests/ from infra/kubernetes_objects.py")
+    render.add_argument("--check", action="store_true", help="exit 1 if a rendered file is stale")
+    manifests_cmd.add_parser("validate", help="validate every overlay against Kubernetes and CRD schemas")
+
     images = commands.add_parser("images", help="component images")
     images_cmd = images.add_subparsers(dest="images_command", required=True, metavar="ACTION")
     images_cmd.add_parser("list", help="component -> image reference")
@@ -148,6 +154,31 @@ def _images(args: argparse.Namespace) -> int:
     return 0
 
 
+def _manifests(args: argparse.Namespace) -> int:
+    from kfops import manifests
+
+    if args.manifests_command == "render":
+        stale = manifests.write(check=args.check)
+        if args.check and stale:
+            print(
+                f"stale files under manifests/ (run `kfops manifests render`): {', '.join(stale)}",
+                file=sys.stderr,
+            )
+            return 1
+        print(f"{'stale' if args.check else 'written'}: {', '.join(stale) or 'none'}")
+        return 0
+    problems = [
+        p
+        for overlay in ("aws", "kind")
+        for o in manifests.overlay_objects(overlay)
+        for p in manifests.validate_object(o)
+    ]
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    print(f"{len(problems)} problem(s) in overlays aws, kind")
+    return 1 if problems else 0
+
+
 def dispatch(args: argparse.Namespace) -> int:
     """Run the parsed subcommand."""
     settings = Settings.from_env()
@@ -171,6 +202,8 @@ def dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "metrics":
         return _metrics(args, settings)
+    if args.command == "manifests":
+        return _manifests(args)
     if args.command == "data":
         from components.ingest.io import write_synthetic
 

@@ -60,6 +60,8 @@ class Mocks(pulumi.runtime.Mocks):
                 "arn": f"arn:aws:eks:eu-west-1:{ACCOUNT}:cluster/{args.args['name']}",
                 "name": args.args["name"],
                 "identities": [{"oidcs": [{"issuer": f"https://{ISSUER}"}]}],
+                "endpoint": "https://EXAMPLE.gr7.eu-west-1.eks.amazonaws.com",
+                "certificateAuthorities": [{"data": "Q0EK"}],
             }
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {

@@ -1,0 +1,110 @@
+"""manifests/: rendered from the one Python definition, valid, and checkov-clean."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from infra import kubernetes_objects as k
+from kfops import manifests
+from tests.conftest import REPO
+
+OVERLAYS = ("aws", "kind")
+
+
+def test_rendered_manifests_are_up_to_date() -> None:
+    assert manifests.write(check=True) == []
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_object_of_every_overlay_validates_strictly(overlay: str) -> None:
+    objects = manifests.overlay_objects(overlay)
+    assert objects
+    assert [p for o in objects for p in manifests.validate_object(o)] == []
+
+
+@pytest.mark.parametrize(
+    ("build", "path", "typo"),
+    [
+        (lambda: k.pod_default(k.ProfileValues("ns", "s3://b/pipelines")), ("spec",), "volumeMount"),
+        (
+            lambda: k.machine_token_authentication(
+                k.EdgeValues("h.example.com", "arn", ("10.0.0.0/8",), "internal", "", "https://issuer")
+            ),
+            ("spec",),
+            "jwtRule",
+        ),
+        (lambda: k.ci_service_account(k.ProfileValues("ns", "s3://b/pipelines")), (), "automountToken"),
+        (
+            lambda: k.ingress(
+                k.EdgeValues("h.example.com", "arn", ("10.0.0.0/8",), "internal", "", "https://x")
+            ),
+            ("spec",),
+            "rule",
+        ),
+    ],
+)
+def test_validation_rejects_a_misspelled_field(build: Any, path: tuple[str, ...], typo: str) -> None:
+    obj = build()
+    assert manifests.validate_object(obj) == []
+    target = obj
+    for key in path:
+        target = target[key]
+    target[typo] = []
+    problems = manifests.validate_object(obj)
+    assert problems and typo in problems[0]
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl (with kustomize) is not installed")
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_kubectl_kustomize_renders_the_same_objects(overlay: str) -> None:
+    rendered = subprocess.run(
+        ["kubectl", "kustomize", str(REPO / "manifests" / "overlays" / overlay)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    by_kubectl = sorted((d for d in yaml.safe_load_all(rendered) if d), key=_key)
+    assert by_kubectl == sorted(manifests.overlay_objects(overlay), key=_key)
+
+
+def _key(obj: dict[str, Any]) -> tuple[str, str, str]:
+    return obj["kind"], obj["metadata"].get("namespace", ""), obj["metadata"]["name"]
+
+
+def test_checkov_finds_nothing_in_the_overlays(tmp_path: Path) -> None:
+    for overlay in OVERLAYS:
+        (tmp_path / overlay).mkdir()
+        objects = manifests.overlay_objects(overlay)
+        (tmp_path / overlay / "all.yaml").write_text("---\n".join(yaml.safe_dump(o) for o in objects))
+    checkov = shutil.which("checkov") or str(Path(sys.prefix) / "bin" / "checkov")
+    result = subprocess.run(
+        [
+            checkov,
+            "-d",
+            str(tmp_path),
+            "--framework",
+            "kubernetes",
+            "--skip-download",
+            "--compact",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "Failed checks: 0" in result.stdout
+
+
+def test_kind_overlay_points_the_launcher_at_the_in_cluster_store() -> None:
+    launcher = next(o for o in manifests.overlay_objects("kind") if o["metadata"]["name"] == "kfp-launcher")
+    assert launcher["data"]["defaultPipelineRoot"] == "s3://mlpipeline/pipelines"
+    assert "minio-service.kubeflow:9000" in launcher["data"]["providers"]
