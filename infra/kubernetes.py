@@ -45,9 +45,12 @@ def apply_object(name: str, obj: dict[str, Any], opts: pulumi.ResourceOptions) -
         return k8s.core.v1.ServiceAccount(
             name,
             metadata=meta,
+            secrets=obj.get("secrets"),
             automount_service_account_token=obj.get("automountServiceAccountToken"),
             opts=opts,
         )
+    if kind == "Secret":
+        return k8s.core.v1.Secret(name, metadata=meta, type=obj["type"], opts=opts)
     if kind == "ConfigMap":
         return k8s.core.v1.ConfigMap(name, metadata=meta, data=obj["data"], opts=opts)
     if kind == "Role":

@@ -146,19 +146,40 @@ def pipeline_service_account(values: ProfileValues) -> Obj:
     }
 
 
-def kserve_service_account(values: ProfileValues) -> Obj:
-    """KServe's ServiceAccount: IRSA role (read-only ``models/``) and S3 settings, no keys."""
-    annotations = {
-        **_irsa(values.kserve_role_arn),
+def _kserve_s3(values: ProfileValues) -> dict[str, str]:
+    return {
         "serving.kserve.io/s3-endpoint": values.s3_endpoint,
-        "serving.kserve.io/s3-usehttps": "1",
+        "serving.kserve.io/s3-usehttps": "0" if values.s3_disable_ssl else "1",
         "serving.kserve.io/s3-region": values.region,
         "serving.kserve.io/s3-useanoncredential": "false",
     }
+
+
+def kserve_s3_secret(values: ProfileValues) -> Obj:
+    """The S3 settings KServe's storage initializer reads from a Secret's annotations.
+
+    It holds no keys: credentials come from the ServiceAccount's IRSA role. KServe
+    versions that read these annotations from the ServiceAccount itself find them there too.
+    """
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": _meta(f"{values.kserve_service_account}-s3", values.namespace, _kserve_s3(values)),
+        "type": "Opaque",
+    }
+
+
+def kserve_service_account(values: ProfileValues) -> Obj:
+    """KServe's ServiceAccount: IRSA role (read-only ``models/``) and S3 settings, no keys."""
     return {
         "apiVersion": "v1",
         "kind": "ServiceAccount",
-        "metadata": _meta(values.kserve_service_account, values.namespace, annotations),
+        "metadata": _meta(
+            values.kserve_service_account,
+            values.namespace,
+            {**_irsa(values.kserve_role_arn), **_kserve_s3(values)},
+        ),
+        "secrets": [{"name": f"{values.kserve_service_account}-s3"}],
         "automountServiceAccountToken": False,
     }
 
@@ -230,7 +251,11 @@ def profile_objects(values: ProfileValues, *, aws: bool) -> list[Obj]:
         token_minter_binding(values),
     ]
     if aws:
-        objects += [pipeline_service_account(values), kserve_service_account(values)]
+        objects += [
+            pipeline_service_account(values),
+            kserve_s3_secret(values),
+            kserve_service_account(values),
+        ]
     return objects
 
 

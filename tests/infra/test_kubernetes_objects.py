@@ -173,3 +173,22 @@ def test_machine_tokens_are_trusted_from_this_cluster_for_kfp_only(
     (rule,) = auth["spec"]["jwtRules"]
     assert rule["issuer"] == f"https://{ISSUER}" and rule["audiences"] == ["pipelines.kubeflow.org"]
     assert rule["outputClaimToHeaders"] == [{"header": "kubeflow-userid", "claim": "sub"}]
+
+
+def test_kserve_reads_s3_through_its_irsa_role_with_no_stored_keys(
+    stack: tuple[str, list[Registered]],
+) -> None:
+    objects = _objects(stack[1])
+    for account in (
+        o for o in objects if o["kind"] == "ServiceAccount" and o["metadata"]["name"] == "kserve-models"
+    ):
+        namespace = account["metadata"]["namespace"]
+        annotations = account["metadata"]["annotations"]
+        assert (
+            annotations["eks.amazonaws.com/role-arn"]
+            == f"arn:aws:iam::{ACCOUNT}:role/kfops-kserve-{namespace}"
+        )
+        assert annotations["serving.kserve.io/s3-usehttps"] == "1"
+        secret = _find(stack[1], "Secret", account["secrets"][0]["name"], namespace)
+        assert "data" not in secret and "stringData" not in secret
+        assert secret["metadata"]["annotations"]["serving.kserve.io/s3-endpoint"].startswith("s3.")
