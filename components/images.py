@@ -1,14 +1,22 @@
 """The one place that says which image each component runs in.
 
 Component names come from the folders under ``components/`` that have a
-``Dockerfile`` (one source of truth). The registry defaults to a local
-placeholder so that a fresh clone compiles with no registry configured; set
-``KFOPS_IMAGE_REGISTRY`` (e.g. ``123456789012.dkr.ecr.eu-west-1.amazonaws.com``)
-to point pipelines at a real one.
+``Dockerfile`` (one source of truth). Every image is tagged with a content hash of
+exactly what goes into it: its own folder (code, data, ``Dockerfile`` and
+``requirements.txt``, i.e. its own resolved dependency set), the shared runtime code
+it copies, and ``components/__init__.py``; documentation (``*.md``) is left out. So
+a tag is known on a pull request before anything is built, never moves (ECR tags are
+immutable), and changes only when that image's inputs change.
+
+The registry defaults to a local placeholder so that a fresh clone compiles with
+no registry configured; set ``KFOPS_IMAGE_REGISTRY`` (e.g.
+``123456789012.dkr.ecr.eu-west-1.amazonaws.com``) to point pipelines at a real one.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 from pathlib import Path
 
@@ -16,7 +24,9 @@ COMPONENTS_DIR = Path(__file__).resolve().parent
 REGISTRY_ENV = "KFOPS_IMAGE_REGISTRY"
 DEFAULT_REGISTRY = "kfops.local"
 IMAGE_PREFIX = "kfops-"
-DEFAULT_TAG = "dev"
+TAG_PREFIX = "c-"
+SHARED_INPUTS = ("__init__.py", "shared")  # what every Dockerfile copies besides its own folder
+_SKIPPED_SUFFIXES = (".md", ".pyc")
 
 
 def component_names() -> tuple[str, ...]:
@@ -29,13 +39,43 @@ def repository(component: str) -> str:
     return IMAGE_PREFIX + component.replace("_", "-")
 
 
+def image_inputs(component: str, root: Path = COMPONENTS_DIR) -> list[Path]:
+    """The files that go into a component's image, sorted (what its tag hashes)."""
+    files: list[Path] = []
+    for entry in (*SHARED_INPUTS, component):
+        path = root / entry
+        candidates = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+        files += [
+            p for p in candidates if "__pycache__" not in p.parts and not p.name.endswith(_SKIPPED_SUFFIXES)
+        ]
+    return sorted(files)
+
+
+def content_hash(component: str, root: Path = COMPONENTS_DIR) -> str:
+    """``c-`` and 16 hex digits of sha256 over the image's input paths and bytes."""
+    digest = hashlib.sha256()
+    for path in image_inputs(component, root):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return TAG_PREFIX + digest.hexdigest()[:16]
+
+
+@functools.cache
+def _tag(component: str) -> str:
+    return content_hash(component)
+
+
+def registry() -> str:
+    """The registry host (``KFOPS_IMAGE_REGISTRY``, else the local placeholder)."""
+    return os.environ.get(REGISTRY_ENV, DEFAULT_REGISTRY).rstrip("/")
+
+
 def image(component: str) -> str:
-    """Full image reference of a component's image.
+    """Full image reference of a component: ``<registry>/kfops-<name>:<content hash>``.
 
     Raises:
         KeyError: ``component`` is not a component folder.
     """
     if component not in component_names():
         raise KeyError(f"unknown component {component!r}; known: {', '.join(component_names())}")
-    registry = os.environ.get(REGISTRY_ENV, DEFAULT_REGISTRY).rstrip("/")
-    return f"{registry}/{repository(component)}:{DEFAULT_TAG}"
+    return f"{registry()}/{repository(component)}:{_tag(component)}"

@@ -72,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     images_cmd.add_parser("list", help="component -> image reference")
     ref = images_cmd.add_parser("ref", help="the image reference of one component")
     ref.add_argument("component")
+    plan = images_cmd.add_parser("plan", help="which images must be built (content hash, ECR)")
+    plan.add_argument("--since", help="only images whose inputs changed since this git ref")
+    plan.add_argument("--json", action="store_true")
     lock = images_cmd.add_parser("lock", help="export each image's pinned requirements from uv.lock")
     lock.add_argument("--check", action="store_true", help="exit 1 if a requirements file is stale")
     return parser
@@ -132,6 +135,19 @@ def _metrics(args: argparse.Namespace, settings: Settings) -> int:
 def _images(args: argparse.Namespace) -> int:
     from components.images import component_names, image
 
+    if args.images_command == "plan":
+        from dataclasses import asdict
+
+        from kfops.images import plan_images
+
+        plans = plan_images(args.since)
+        if args.json:
+            print(json.dumps([asdict(p) for p in plans], indent=2))
+        else:
+            for p in plans:
+                print(f"{'build' if p.build else 'skip':<6} {p.component:<14} {p.image:<60} {p.reason}")
+            print(f"{sum(p.build for p in plans)} image(s) to build")
+        return 0
     if args.images_command == "lock":
         from kfops.images import lock_images
 

@@ -12,9 +12,18 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
-from components.images import COMPONENTS_DIR, component_names
+from components.images import (
+    COMPONENTS_DIR,
+    DEFAULT_REGISTRY,
+    component_names,
+    image,
+    image_inputs,
+    registry,
+    repository,
+)
 from components.shared.errors import InputError, KfopsError
 
 REPO = COMPONENTS_DIR.parent
@@ -84,3 +93,122 @@ def lock_images(check: bool = False) -> list[str]:
             tmp.write_text(text)
             tmp.replace(path)
     return changed
+
+
+@dataclass(frozen=True)
+class ImagePlan:
+    """Whether one component's image must be built.
+
+    Attributes:
+        component: Component name.
+        image: Full reference with the content-hash tag.
+        build: True when the image must be built (changed, or missing from the registry).
+        reason: Why, in words.
+    """
+
+    component: str
+    image: str
+    build: bool
+    reason: str
+
+
+def changed_components(since: str, repo: Path = REPO) -> set[str]:
+    """Components whose image inputs differ between ``since`` and the working tree of ``repo``."""
+    components_dir = repo / COMPONENTS_DIR.name
+    try:
+        diff = subprocess.run(
+            ["git", "diff", "--name-only", since, "--"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+            cwd=repo,
+        ).stdout.split()
+        untracked = subprocess.run(
+            ["git", "ls-files", "--others", "--exclude-standard"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+            cwd=repo,
+        ).stdout.split()
+    except subprocess.CalledProcessError as exc:
+        raise InputError(f"cannot compare with {since!r}: {exc.stderr.strip() or exc}") from None
+    changed = {repo / p for p in [*diff, *untracked]}
+    deleted = {p for p in changed if not p.exists()}
+    return {
+        name
+        for name in component_names()
+        if changed & set(image_inputs(name, components_dir))
+        or any(p.is_relative_to(components_dir / n) for p in deleted for n in (name, "shared"))
+    }
+
+
+def _ecr_region(host: str) -> str | None:
+    parts = host.split(".")
+    if len(parts) >= 6 and parts[1] == "dkr" and parts[2] == "ecr":
+        return parts[3]
+    return None
+
+
+def existing_in_registry(components: list[str]) -> dict[str, bool]:
+    """Whether each component's content-hash tag exists in ECR (``describe-images``).
+
+    Raises:
+        InputError: A repository does not exist.
+        KfopsError: ECR cannot be reached.
+    """
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    region = _ecr_region(registry())
+    client = boto3.client(
+        "ecr",
+        region_name=region,
+        config=Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 5, "mode": "standard"}),
+    )
+    found = {}
+    for name in components:
+        tag = image(name).rsplit(":", 1)[1]
+        try:
+            client.describe_images(repositoryName=repository(name), imageIds=[{"imageTag": tag}])
+            found[name] = True
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code")
+            if code == "ImageNotFoundException":
+                found[name] = False
+            elif code == "RepositoryNotFoundException":
+                raise InputError(
+                    f"ECR repository {repository(name)} does not exist (run `pulumi up`)"
+                ) from None
+            else:
+                raise KfopsError(f"cannot query ECR for {repository(name)}: {code or exc}") from None
+        except BotoCoreError as exc:
+            raise KfopsError(f"cannot reach ECR: {exc}") from None
+    return found
+
+
+def plan_images(since: str | None = None) -> list[ImagePlan]:
+    """Which images a merge must build.
+
+    With a real registry (``KFOPS_IMAGE_REGISTRY``), an image is built when no image with
+    its content-hash tag exists there. With ``since``, only images whose inputs changed
+    since that git ref are candidates. With neither, every image is listed.
+    """
+    names = list(component_names())
+    candidates = set(names) if since is None else changed_components(since)
+    remote = registry() != DEFAULT_REGISTRY
+    present = existing_in_registry(sorted(candidates)) if remote and candidates else {}
+    plans = []
+    for name in names:
+        if name not in candidates:
+            plans.append(ImagePlan(name, image(name), False, f"inputs unchanged since {since}"))
+        elif remote and present.get(name):
+            plans.append(ImagePlan(name, image(name), False, "already in the registry"))
+        elif remote:
+            plans.append(ImagePlan(name, image(name), True, "not in the registry"))
+        else:
+            reason = f"inputs changed since {since}" if since else "no registry configured"
+            plans.append(ImagePlan(name, image(name), True, reason))
+    return plans

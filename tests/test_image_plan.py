@@ -1,0 +1,113 @@
+"""Content-hash image tags and `kfops images plan` (git and a moto ECR server)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from components.images import COMPONENTS_DIR, component_names, content_hash, image, repository
+from kfops.images import changed_components
+from tests.conftest import run_kfops
+
+MOTO_REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"  # moto's default account
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """A git repository holding a copy of components/ (committed)."""
+    shutil.copytree(COMPONENTS_DIR, tmp_path / "components", ignore=shutil.ignore_patterns("__pycache__"))
+    for args in (
+        ["init", "-q"],
+        ["add", "-A"],
+        ["-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "base"],
+    ):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+    return tmp_path
+
+
+def _hashes(root: Path) -> dict[str, str]:
+    return {name: content_hash(name, root / "components") for name in component_names()}
+
+
+def _append(path: Path, text: str) -> None:
+    path.write_text(path.read_text() + text)
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        ("train/core.py", {"train"}),
+        ("ingest/data/breast_cancer.csv", {"ingest"}),
+        ("evaluate/requirements.txt", {"evaluate"}),
+        ("split/Dockerfile", {"split"}),
+        ("shared/store.py", set(component_names())),
+        ("ingest/README.md", set()),
+    ],
+)
+def test_a_change_moves_exactly_the_tags_of_the_images_it_enters(
+    tree: Path, edit: str, expected: set[str]
+) -> None:
+    before = _hashes(tree)
+    _append(tree / "components" / edit, "\n# changed\n")
+    after = _hashes(tree)
+    assert {name for name in before if before[name] != after[name]} == expected
+    assert changed_components("HEAD", tree) == expected
+
+
+def test_a_new_file_in_a_component_counts_and_docs_outside_do_not(tree: Path) -> None:
+    (tree / "components" / "train" / "extra.py").write_text("X = 1\n")
+    (tree / "README.md").write_text("docs\n")
+    assert changed_components("HEAD", tree) == {"train"}
+
+
+def test_tags_are_stable_and_component_images_use_them() -> None:
+    assert content_hash("train") == content_hash("train")
+    tag = image("train").rsplit(":", 1)[1]
+    assert tag == content_hash("train") and tag.startswith("c-") and len(tag) == 18
+
+
+def test_unknown_ref_is_a_usage_error() -> None:
+    result = run_kfops("images", "plan", "--since", "no-such-ref")
+    assert result.returncode == 2 and result.stderr.startswith("error: cannot compare with 'no-such-ref'")
+
+
+def test_plan_lists_only_images_missing_from_ecr(aws_env: dict[str, str]) -> None:
+    import boto3
+
+    ecr = boto3.client("ecr")
+    for name in component_names():
+        try:
+            ecr.create_repository(repositoryName=repository(name))
+        except ecr.exceptions.RepositoryAlreadyExistsException:
+            pass
+    for name in ("train", "split"):
+        ecr.put_image(
+            repositoryName=repository(name),
+            imageTag=image(name).rsplit(":", 1)[1],
+            imageManifest=json.dumps({"schemaVersion": 2, "name": name}),
+            imageManifestMediaType="application/vnd.oci.image.manifest.v1+json",
+        )
+    result = run_kfops("images", "plan", "--json", env={**aws_env, "KFOPS_IMAGE_REGISTRY": MOTO_REGISTRY})
+    assert result.returncode == 0, result.stderr
+    plans = {p["component"]: p for p in json.loads(result.stdout)}
+    assert {n for n, p in plans.items() if p["build"]} == set(component_names()) - {"train", "split"}
+    assert plans["train"]["reason"] == "already in the registry"
+    assert plans["ingest"]["image"].startswith(f"{MOTO_REGISTRY}/kfops-ingest:c-")
+
+
+def test_plan_names_a_missing_repository(aws_env: dict[str, str]) -> None:
+    import boto3
+
+    ecr = boto3.client("ecr")
+    for name in component_names():
+        try:
+            ecr.delete_repository(repositoryName=repository(name), force=True)
+        except ecr.exceptions.RepositoryNotFoundException:
+            pass
+    result = run_kfops("images", "plan", env={**aws_env, "KFOPS_IMAGE_REGISTRY": MOTO_REGISTRY})
+    assert result.returncode == 2
+    assert "ECR repository kfops-evaluate does not exist" in result.stderr
