@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import subprocess
@@ -80,10 +81,8 @@ def test_plan_lists_only_images_missing_from_ecr(aws_env: dict[str, str]) -> Non
 
     ecr = boto3.client("ecr")
     for name in component_names():
-        try:
+        with contextlib.suppress(ecr.exceptions.RepositoryAlreadyExistsException):
             ecr.create_repository(repositoryName=repository(name))
-        except ecr.exceptions.RepositoryAlreadyExistsException:
-            pass
     for name in ("train", "split"):
         ecr.put_image(
             repositoryName=repository(name),
@@ -104,10 +103,8 @@ def test_plan_names_a_missing_repository(aws_env: dict[str, str]) -> None:
 
     ecr = boto3.client("ecr")
     for name in component_names():
-        try:
+        with contextlib.suppress(ecr.exceptions.RepositoryNotFoundException):
             ecr.delete_repository(repositoryName=repository(name), force=True)
-        except ecr.exceptions.RepositoryNotFoundException:
-            pass
     result = run_kfops("images", "plan", env={**aws_env, "KFOPS_IMAGE_REGISTRY": MOTO_REGISTRY})
     assert result.returncode == 2
     assert "ECR repository kfops-evaluate does not exist" in result.stderr
