@@ -75,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     plan = images_cmd.add_parser("plan", help="which images must be built (content hash, ECR)")
     plan.add_argument("--since", help="only images whose inputs changed since this git ref")
     plan.add_argument("--json", action="store_true")
+    build = images_cmd.add_parser("build", help="build (and push) only the images the plan marks")
+    build.add_argument("--since", help="only images whose inputs changed since this git ref")
+    build.add_argument("--push", action="store_true", help="push to the registry (main only)")
+    build.add_argument("--cache", choices=["gha"], help="buildx cache backend (GitHub Actions)")
+    build.add_argument("--dry-run", action="store_true", help="print the docker commands only")
     lock = images_cmd.add_parser("lock", help="export each image's pinned requirements from uv.lock")
     lock.add_argument("--check", action="store_true", help="exit 1 if a requirements file is stale")
     return parser
@@ -147,6 +152,18 @@ def _images(args: argparse.Namespace) -> int:
             for p in plans:
                 print(f"{'build' if p.build else 'skip':<6} {p.component:<14} {p.image:<60} {p.reason}")
             print(f"{sum(p.build for p in plans)} image(s) to build")
+        return 0
+    if args.images_command == "build":
+        import shlex
+
+        from kfops.images import build_images, plan_images
+
+        commands = build_images(
+            plan_images(args.since), push=args.push, cache=args.cache, dry_run=args.dry_run
+        )
+        for command in commands:
+            print(shlex.join(command))
+        print(f"{len(commands)} image(s) {'to build' if args.dry_run else 'built'}")
         return 0
     if args.images_command == "lock":
         from kfops.images import lock_images

@@ -212,3 +212,45 @@ def plan_images(since: str | None = None) -> list[ImagePlan]:
             reason = f"inputs changed since {since}" if since else "no registry configured"
             plans.append(ImagePlan(name, image(name), True, reason))
     return plans
+
+
+def build_command(plan: ImagePlan, *, push: bool, cache: str | None) -> list[str]:
+    """The ``docker buildx build`` command for one image (context: the repository root)."""
+    command = [
+        "docker",
+        "buildx",
+        "build",
+        "--file",
+        f"components/{plan.component}/Dockerfile",
+        "--tag",
+        plan.image,
+        "--provenance=false",
+    ]
+    if cache == "gha":  # GitHub Actions cache, one scope per image
+        command += [
+            "--cache-from",
+            f"type=gha,scope={plan.component}",
+            "--cache-to",
+            f"type=gha,mode=max,scope={plan.component}",
+        ]
+    command += ["--push" if push else "--load", "."]
+    return command
+
+
+def build_images(plans: list[ImagePlan], *, push: bool, cache: str | None, dry_run: bool) -> list[list[str]]:
+    """Build (and optionally push) every image the plan marks; return the commands run.
+
+    Raises:
+        KfopsError: Docker is missing or a build fails (naming the image).
+    """
+    commands = [build_command(p, push=push, cache=cache) for p in plans if p.build]
+    if dry_run:
+        return commands
+    if commands and shutil.which("docker") is None:
+        raise KfopsError("docker is not installed: image builds need a Docker engine with buildx")
+    for command, plan in zip(commands, [p for p in plans if p.build], strict=True):
+        print(f"building {plan.image}", flush=True)
+        result = subprocess.run(command, cwd=REPO, timeout=3600)
+        if result.returncode != 0:
+            raise KfopsError(f"docker build of {plan.image} failed (exit {result.returncode})")
+    return commands

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -108,3 +110,37 @@ def test_plan_names_a_missing_repository(aws_env: dict[str, str]) -> None:
     result = run_kfops("images", "plan", env={**aws_env, "KFOPS_IMAGE_REGISTRY": MOTO_REGISTRY})
     assert result.returncode == 2
     assert "ECR repository kfops-evaluate does not exist" in result.stderr
+
+
+def test_build_runs_buildx_for_planned_images_only(tmp_path: Path) -> None:
+    """A stand-in `docker` on PATH records the commands (no Docker engine here)."""
+    log = tmp_path / "calls.txt"
+    fake = tmp_path / "bin" / "docker"
+    fake.parent.mkdir()
+    fake.write_text(f'#!/bin/sh\necho "$*" >> {log}\n')
+    fake.chmod(0o755)
+    path = f"{fake.parent}:{os.environ['PATH']}"
+    result = run_kfops("images", "build", "--cache", "gha", env={"PATH": path})
+    assert result.returncode == 0, result.stderr
+    calls = log.read_text().splitlines()
+    assert len(calls) == len(component_names())
+    train = next(c for c in calls if "components/train/Dockerfile" in c)
+    assert f"--tag {image('train')}" in train and "--load" in train and "--push" not in train
+    assert "--cache-from type=gha,scope=train" in train and train.endswith(" .")
+
+
+def test_build_with_nothing_changed_builds_nothing(tmp_path: Path) -> None:
+    result = run_kfops("images", "build", "--since", "HEAD", "--dry-run")
+    changed = changed_components("HEAD")
+    assert result.returncode == 0
+    assert result.stdout.strip().endswith(f"{len(changed)} image(s) to build")
+
+
+def test_build_without_docker_fails_clearly(tmp_path: Path) -> None:
+    python_dir = str(Path(sys.executable).parent)
+    result = run_kfops("images", "build", env={"PATH": f"{python_dir}:/nonexistent"})
+    assert result.returncode == 1
+    assert (
+        result.stderr.strip()
+        == "error: docker is not installed: image builds need a Docker engine with buildx"
+    )
