@@ -61,6 +61,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_parsers(commands)
 
+    deploy = commands.add_parser("deploy", help="upload compiled pipelines as content-addressed versions")
+    deploy.add_argument(
+        "--host", required=True, help="KFP API URL, e.g. https://kubeflow.example.com/pipeline"
+    )
+    deploy.add_argument("--namespace", default="", help="Kubeflow profile namespace (multi-user)")
+    deploy.add_argument(
+        "--token-file", type=Path, help="bearer token file (default: $KF_PIPELINES_SA_TOKEN_PATH)"
+    )
+    deploy.add_argument("--pipelines-dir", type=Path, default=Path("build/pipelines"))
+    deploy.add_argument("--store", help="store for the audit record (default: .kfops/store or $KFOPS_STORE)")
+    deploy.add_argument("--dry-run", action="store_true", help="say what would be uploaded, upload nothing")
+
     manifests = commands.add_parser("manifests", help="Kubernetes objects under manifests/")
     manifests_cmd = manifests.add_subparsers(dest="manifests_command", required=True, metavar="ACTION")
     render = manifests_cmd.add_parser("render", help="write manifests/ from infra/kubernetes_objects.py")
@@ -187,6 +199,37 @@ def _images(args: argparse.Namespace) -> int:
     return 0
 
 
+def _deploy(args: argparse.Namespace, settings: Settings) -> int:
+    import os
+
+    from kfops.compile import compile_pipelines
+    from kfops.deploy import deploy, read_token
+    from kfops.gitinfo import current_commit
+
+    token = read_token(args.token_file)
+    compile_pipelines(args.pipelines_dir)  # deploy exactly what these sources compile to
+    result = deploy(
+        args.host,
+        token,
+        args.pipelines_dir,
+        namespace=args.namespace,
+        store="" if args.dry_run else (args.store or settings.store),
+        commit=current_commit(),
+        actor=os.environ.get("GITHUB_ACTOR") or os.environ.get("USER", ""),
+        dry_run=args.dry_run,
+    )
+    verb = "would upload" if args.dry_run else "uploaded"
+    for label in result.uploaded:
+        print(f"{verb:<13} {label}")
+    for label in result.unchanged:
+        print(f"{'unchanged':<13} {label}")
+    print(
+        f"{len(result.uploaded)} {verb}, {len(result.unchanged)} unchanged"
+        + (f"; audit record {result.audit_uri}" if result.audit_uri else "")
+    )
+    return 0
+
+
 def _manifests(args: argparse.Namespace) -> int:
     from kfops import manifests
 
@@ -237,6 +280,8 @@ def dispatch(args: argparse.Namespace) -> int:
         return _metrics(args, settings)
     if args.command == "manifests":
         return _manifests(args)
+    if args.command == "deploy":
+        return _deploy(args, settings)
     if args.command == "data":
         from components.ingest.io import write_synthetic
 

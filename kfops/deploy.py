@@ -1,0 +1,283 @@
+"""``kfops deploy``: upload compiled pipelines as content-addressed versions, idempotently.
+
+A version's name is ``<pipeline>-<sha256 of the compiled YAML, 12 hex>``; the YAML
+embeds the content-hash image tags, so the same sources give the same name on a
+PR and after merge. A version that exists is never uploaded again: a second deploy
+of the same commit makes no upload. A new pipeline is created together with its
+first, named version (``POST /pipelines/create``), so no unnamed default version
+exists. Every call has a timeout; 5xx, connection errors and timeouts are retried
+with exponential backoff within a bounded budget; 401/403 stop at once with what
+to check. Each deploy appends an audit record to the metrics store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from components.shared.errors import InputError, KfopsError
+from components.shared.store import LAYOUT, open_store
+
+T = TypeVar("T")
+
+TOKEN_PATH_ENV = "KF_PIPELINES_SA_TOKEN_PATH"
+TIMEOUT = (5.0, 60.0)  # connect, read (kfp.Client sets none)
+ATTEMPTS = 5
+BACKOFF_SECONDS = 0.5  # 0.5, 1, 2, 4 s between attempts
+SUPPORTED_MAJOR = 2  # KFP backends the SDK (kfp 2.17) supports: 2.x
+DEPLOYS = "deploys"
+
+
+class DeployError(KfopsError):
+    """The KFP API refused or failed a request."""
+
+
+@dataclass
+class DeployResult:
+    """What a deploy did.
+
+    Attributes:
+        uploaded: ``pipeline@version`` created by this deploy.
+        unchanged: ``pipeline@version`` that already existed.
+        audit_uri: Where the audit record went ("" on a dry run).
+    """
+
+    uploaded: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    audit_uri: str = ""
+
+
+def version_name(pipeline: str, spec: bytes) -> str:
+    """The content-addressed version name of a compiled pipeline."""
+    return f"{pipeline}-{hashlib.sha256(spec).hexdigest()[:12]}"
+
+
+def read_token(token_file: Path | None) -> str:
+    """The bearer token from ``--token-file`` or ``$KF_PIPELINES_SA_TOKEN_PATH``.
+
+    Raises:
+        InputError: No token source, or an unreadable or empty file.
+    """
+    path = token_file or (Path(os.environ[TOKEN_PATH_ENV]) if os.environ.get(TOKEN_PATH_ENV) else None)
+    if path is None:
+        raise InputError(f"no token: give --token-file, set {TOKEN_PATH_ENV}, or use --token-from-eks")
+    try:
+        token = path.read_text().strip()
+    except OSError as exc:
+        raise InputError(f"cannot read token file {path}: {exc.strerror}") from None
+    if not token:
+        raise InputError(f"token file {path} is empty")
+    return token
+
+
+def _status(exc: Exception) -> int | None:
+    return getattr(exc, "status", None)
+
+
+def with_retries(what: str, call: Callable[..., T], *args: Any, profile: str = "", **kwargs: Any) -> T:
+    """Run ``call``, retrying 5xx, connection errors and timeouts with backoff.
+
+    Raises:
+        DeployError: 401/403 (at once, saying what to check), another 4xx, or the
+            retries are used up.
+    """
+    import urllib3
+    from kfp_server_api.exceptions import ApiException
+
+    delay = BACKOFF_SECONDS
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return call(*args, **kwargs)
+        except ApiException as exc:
+            status = exc.status
+            if status in (401, 403):
+                raise DeployError(
+                    f"the KFP API refused the token ({status}) while trying to {what}: check that it is "
+                    "unexpired, has audience pipelines.kubeflow.org, and that its ServiceAccount is bound to "
+                    f"kubeflow-pipelines-edit in namespace {profile or '(none given)'}"
+                ) from None
+            if status is not None and status < 500:
+                reason = " ".join(str(exc.body or exc.reason).split())[:300]
+                raise DeployError(f"cannot {what}: HTTP {status}: {reason}") from None
+            problem = f"HTTP {status}"
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            problem = " ".join(str(exc).split())[:160] or type(exc).__name__
+        if attempt == ATTEMPTS:
+            raise DeployError(f"cannot {what}: {problem} after {ATTEMPTS} attempts") from None
+        time.sleep(delay)
+        delay *= 2
+    raise AssertionError("unreachable")
+
+
+def check_server(host: str, namespace: str) -> str:
+    """Check the KFP backend answers and is a supported version; return its version."""
+    import urllib3
+
+    def get() -> Any:
+        response = urllib3.request(
+            "GET",
+            f"{host.rstrip('/')}/apis/v1beta1/healthz",
+            timeout=urllib3.Timeout(connect=TIMEOUT[0], read=TIMEOUT[1]),
+            retries=False,
+        )
+        if response.status >= 500:
+            raise urllib3.exceptions.HTTPError(f"HTTP {response.status}")
+        return response
+
+    response = with_retries("reach the KFP API", get, profile=namespace)
+    try:
+        version = str(json.loads(response.data).get("tag_name", ""))
+    except (json.JSONDecodeError, AttributeError):
+        version = ""
+    major = version.lstrip("v").split(".")[0]
+    if major.isdigit() and int(major) != SUPPORTED_MAJOR:
+        raise DeployError(
+            f"KFP backend {version} is not supported by this SDK (kfp 2.17 needs a 2.x backend)"
+        )
+    return version or "unknown"
+
+
+def make_client(host: str, token: str, namespace: str) -> Any:
+    """A ``kfp.Client`` whose every request has a timeout."""
+    import kfp
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        client = kfp.Client(host=host, existing_token=token, namespace=namespace or "kubeflow")
+    rest = client._pipelines_api.api_client.rest_client
+    original = rest.request
+
+    def request(*args: Any, _request_timeout: Any = None, **kwargs: Any) -> Any:
+        return original(*args, _request_timeout=_request_timeout or TIMEOUT, **kwargs)
+
+    rest.request = request
+    return client
+
+
+def _filter(name: str) -> str:
+    return json.dumps({"predicates": [{"operation": "EQUALS", "key": "display_name", "stringValue": name}]})
+
+
+def deploy(
+    host: str,
+    token: str,
+    pipelines_dir: Path,
+    *,
+    namespace: str = "",
+    store: str = "",
+    commit: str = "",
+    actor: str = "",
+    dry_run: bool = False,
+) -> DeployResult:
+    """Upload every compiled pipeline in ``pipelines_dir`` that is not deployed yet.
+
+    Raises:
+        InputError: No compiled pipelines.
+        DeployError: The API refused a request or stayed unreachable.
+    """
+    from kfp_server_api import V2beta1CreatePipelineAndVersionRequest, V2beta1Pipeline, V2beta1PipelineVersion
+
+    files = sorted(pipelines_dir.glob("*.yaml"))
+    if not files:
+        raise InputError(f"no compiled pipelines in {pipelines_dir} (run `kfops compile`)")
+    check_server(host, namespace)
+    api = make_client(host, token, namespace)._pipelines_api
+    description = json.dumps(
+        {
+            "kfops": True,
+            "commit": commit,
+            "actor": actor,
+            "time": datetime.now(UTC).isoformat(timespec="seconds"),
+        },
+        sort_keys=True,
+    )
+    result = DeployResult()
+    for path in files:
+        spec_bytes = path.read_bytes()
+        name = path.stem
+        version = version_name(name, spec_bytes)
+        label = f"{name}@{version}"
+        listing = with_retries(
+            f"find pipeline {name}",
+            api.pipeline_service_list_pipelines,
+            filter=_filter(name),
+            namespace=namespace or None,
+            profile=namespace,
+        )
+        pipelines = listing.pipelines or []
+        if pipelines:
+            pipeline_id = pipelines[0].pipeline_id
+            existing = with_retries(
+                f"list versions of {name}",
+                api.pipeline_service_list_pipeline_versions,
+                pipeline_id,
+                filter=_filter(version),
+                profile=namespace,
+            )
+            if existing.pipeline_versions:
+                result.unchanged.append(label)
+                continue
+        if dry_run:
+            result.uploaded.append(label)
+            continue
+        spec = yaml.safe_load(spec_bytes)
+        body_version = V2beta1PipelineVersion(
+            display_name=version, description=description, pipeline_spec=spec
+        )
+        try:
+            if pipelines:
+                with_retries(
+                    f"upload {label}",
+                    api.pipeline_service_create_pipeline_version,
+                    pipeline_id,
+                    body_version,
+                    profile=namespace,
+                )
+            else:
+                request = V2beta1CreatePipelineAndVersionRequest(
+                    pipeline=V2beta1Pipeline(
+                        display_name=name, description=f"kfops pipeline {name}", namespace=namespace or None
+                    ),
+                    pipeline_version=body_version,
+                )
+                with_retries(
+                    f"create pipeline {label}",
+                    api.pipeline_service_create_pipeline_and_version,
+                    request,
+                    profile=namespace,
+                )
+        except DeployError as exc:
+            # An earlier attempt may have succeeded before its response was lost: converge.
+            if "HTTP 409" not in str(exc):
+                raise
+            result.unchanged.append(label)
+            continue
+        result.uploaded.append(label)
+    if not dry_run and store:
+        result.audit_uri = _audit(store, host, namespace, commit, actor, result)
+    return result
+
+
+def _audit(store_uri: str, host: str, namespace: str, commit: str, actor: str, result: DeployResult) -> str:
+    moment = datetime.now(UTC)
+    record = {
+        "time": moment.isoformat(),
+        "host": host,
+        "namespace": namespace,
+        "commit": commit,
+        "actor": actor,
+        **asdict(result),
+    }
+    store = open_store(store_uri)
+    key = f"{LAYOUT.metrics}/{DEPLOYS}/{moment:%Y%m%dT%H%M%S%fZ}.json"
+    return store.write(key, json.dumps(record, indent=2, sort_keys=True).encode(), overwrite=False)
