@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from components.shared.cli import run_cli
+from components.shared.errors import InputError
 from kfops import __version__
 from kfops.settings import Settings
 
@@ -206,7 +207,14 @@ def _deploy(args: argparse.Namespace, settings: Settings) -> int:
     from kfops.deploy import deploy, read_token
     from kfops.gitinfo import current_commit
 
-    token = read_token(args.token_file)
+    if args.token_from_eks:
+        from kfops.auth import mint_kfp_token
+
+        if args.token_file or not args.service_account:
+            raise InputError("--token-from-eks needs --service-account NS/NAME and no --token-file")
+        token = mint_kfp_token(args.token_from_eks, args.service_account)
+    else:
+        token = read_token(args.token_file)
     compile_pipelines(args.pipelines_dir)  # deploy exactly what these sources compile to
     result = deploy(
         args.host,
