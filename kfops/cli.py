@@ -16,6 +16,7 @@ from kfops import __version__
 from kfops.settings import Settings
 
 DEMO_PIPELINE = "training"
+DEFAULT_SCHEDULES = Path("schedules.yaml")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,7 +71,21 @@ def build_parser() -> argparse.ArgumentParser:
     deploy.add_argument(
         "--token-file", type=Path, help="bearer token file (default: $KF_PIPELINES_SA_TOKEN_PATH)"
     )
+    deploy.add_argument(
+        "--token-from-eks",
+        metavar="CLUSTER",
+        help="mint a 10-minute token via TokenRequest with the ambient AWS credentials",
+    )
+    deploy.add_argument(
+        "--service-account", metavar="NS/NAME", help="with --token-from-eks, e.g. team-ml/kfops-ci"
+    )
     deploy.add_argument("--pipelines-dir", type=Path, default=Path("build/pipelines"))
+    deploy.add_argument(
+        "--schedules",
+        type=Path,
+        default=None,
+        help="recurring runs to reconcile (default: schedules.yaml if present)",
+    )
     deploy.add_argument("--store", help="store for the audit record (default: .kfops/store or $KFOPS_STORE)")
     deploy.add_argument("--dry-run", action="store_true", help="say what would be uploaded, upload nothing")
 
@@ -225,12 +240,16 @@ def _deploy(args: argparse.Namespace, settings: Settings) -> int:
         commit=current_commit(),
         actor=os.environ.get("GITHUB_ACTOR") or os.environ.get("USER", ""),
         dry_run=args.dry_run,
+        schedules_file=args.schedules or (DEFAULT_SCHEDULES if DEFAULT_SCHEDULES.is_file() else None),
     )
     verb = "would upload" if args.dry_run else "uploaded"
     for label in result.uploaded:
         print(f"{verb:<13} {label}")
     for label in result.unchanged:
         print(f"{'unchanged':<13} {label}")
+    for change, names in result.schedules.items():
+        for name in names:
+            print(f"{'schedule ' + change:<18} {name}")
     print(
         f"{len(result.uploaded)} {verb}, {len(result.unchanged)} unchanged"
         + (f"; audit record {result.audit_uri}" if result.audit_uri else "")

@@ -54,7 +54,9 @@ class DeployResult:
 
     uploaded: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    schedules: dict[str, list[str]] = field(default_factory=dict)
     audit_uri: str = ""
+    versions: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
 
 
 def version_name(pipeline: str, spec: bytes) -> str:
@@ -178,6 +180,7 @@ def deploy(
     commit: str = "",
     actor: str = "",
     dry_run: bool = False,
+    schedules_file: Path | None = None,
 ) -> DeployResult:
     """Upload every compiled pipeline in ``pipelines_dir`` that is not deployed yet.
 
@@ -190,8 +193,14 @@ def deploy(
     files = sorted(pipelines_dir.glob("*.yaml"))
     if not files:
         raise InputError(f"no compiled pipelines in {pipelines_dir} (run `kfops compile`)")
+    declared = None
+    if schedules_file is not None:
+        from kfops.schedules import load_schedules
+
+        declared = load_schedules(schedules_file, {p.stem for p in files})  # fail before any request
     check_server(host, namespace)
-    api = make_client(host, token, namespace)._pipelines_api
+    client = make_client(host, token, namespace)
+    api = client._pipelines_api
     description = json.dumps(
         {
             "kfops": True,
@@ -226,6 +235,7 @@ def deploy(
             )
             if existing.pipeline_versions:
                 result.unchanged.append(label)
+                result.versions[name] = (pipeline_id, existing.pipeline_versions[0].pipeline_version_id)
                 continue
         if dry_run:
             result.uploaded.append(label)
@@ -261,11 +271,178 @@ def deploy(
             if "HTTP 409" not in str(exc):
                 raise
             result.unchanged.append(label)
-            continue
-        result.uploaded.append(label)
+        else:
+            result.uploaded.append(label)
+        found = with_retries(
+            f"find pipeline {name}",
+            api.pipeline_service_list_pipelines,
+            filter=_filter(name),
+            namespace=namespace or None,
+            profile=namespace,
+        )
+        pipeline_id = found.pipelines[0].pipeline_id
+        versions = with_retries(
+            f"list versions of {name}",
+            api.pipeline_service_list_pipeline_versions,
+            pipeline_id,
+            filter=_filter(version),
+            profile=namespace,
+        )
+        result.versions[name] = (pipeline_id, versions.pipeline_versions[0].pipeline_version_id)
+    if declared is not None:
+        experiment, schedules = declared
+        result.schedules = reconcile_schedules(
+            client, experiment, schedules, result.versions, namespace, dry_run=dry_run
+        )
     if not dry_run and store:
         result.audit_uri = _audit(store, host, namespace, commit, actor, result)
     return result
+
+
+def _experiment_id(client: Any, name: str, namespace: str) -> str:
+    from kfp_server_api import V2beta1Experiment
+
+    api = client._experiment_api
+    found = with_retries(
+        f"find experiment {name}",
+        api.experiment_service_list_experiments,
+        filter=_filter(name),
+        namespace=namespace or None,
+        profile=namespace,
+    )
+    if found.experiments:
+        return str(found.experiments[0].experiment_id)
+    created = with_retries(
+        f"create experiment {name}",
+        api.experiment_service_create_experiment,
+        V2beta1Experiment(display_name=name, namespace=namespace or None),
+        profile=namespace,
+    )
+    return str(created.experiment_id)
+
+
+def reconcile_schedules(
+    client: Any,
+    experiment: str,
+    schedules: list[Any],
+    versions: dict[str, tuple[str, str]],
+    namespace: str,
+    *,
+    dry_run: bool = False,
+) -> dict[str, list[str]]:
+    """Make the managed recurring runs match the declared schedules; return what changed.
+
+    Replacement order keeps one run enabled at any moment: create the new one
+    disabled, disable the old, enable the new, delete the old.
+    """
+    from kfp_server_api import (
+        V2beta1CronSchedule,
+        V2beta1PipelineVersionReference,
+        V2beta1RecurringRun,
+        V2beta1RuntimeConfig,
+        V2beta1Trigger,
+    )
+
+    from kfops.schedules import PREFIX, ExistingRun, managed, plan
+
+    api = client._recurring_run_api
+    experiment_id = _experiment_id(client, experiment, namespace) if not dry_run else ""
+    listing = (
+        with_retries(
+            "list recurring runs",
+            api.recurring_run_service_list_recurring_runs,
+            experiment_id=experiment_id or None,
+            namespace=namespace or None,
+            page_size=1000,
+            profile=namespace,
+        )
+        if experiment_id
+        else None
+    )
+    existing = []
+    for run in (listing.recurring_runs or []) if listing else []:
+        facts = managed(run.display_name or "", run.description)
+        if facts:
+            existing.append(ExistingRun(run.recurring_run_id, facts[0], facts[1], str(run.mode) == "ENABLE"))
+    desired = [(s, s.fingerprint(versions[s.pipeline][1])) for s in schedules]
+    actions = plan(desired, existing)
+    report: dict[str, list[str]] = {
+        "created": [s.name for s in actions.create],
+        "replaced": [s.name for s, _ in actions.replace],
+        "enabled": [r.name for r in actions.enable],
+        "disabled": [r.name for r in actions.disable],
+        "deleted": [r.name for r in actions.delete],
+    }
+    if dry_run:
+        return report
+    fingerprints = dict((s.name, f) for s, f in desired)
+
+    def create(schedule: Any, enabled: bool) -> str:
+        pipeline_id, version_id = versions[schedule.pipeline]
+        body = V2beta1RecurringRun(
+            display_name=PREFIX + schedule.name,
+            description=json.dumps(
+                {"kfops": True, "fingerprint": fingerprints[schedule.name], "pipeline": schedule.pipeline},
+                sort_keys=True,
+            ),
+            pipeline_version_reference=V2beta1PipelineVersionReference(
+                pipeline_id=pipeline_id, pipeline_version_id=version_id
+            ),
+            runtime_config=V2beta1RuntimeConfig(parameters=schedule.parameters),
+            trigger=V2beta1Trigger(cron_schedule=V2beta1CronSchedule(cron=schedule.cron)),
+            mode="ENABLE" if enabled else "DISABLE",
+            max_concurrency=str(schedule.max_concurrency),
+            no_catchup=True,
+            experiment_id=experiment_id,
+            namespace=namespace or None,
+        )
+        created = with_retries(
+            f"create recurring run {schedule.name}",
+            api.recurring_run_service_create_recurring_run,
+            body,
+            profile=namespace,
+        )
+        return str(created.recurring_run_id)
+
+    for schedule in actions.create:
+        create(schedule, schedule.enabled)
+    for schedule, old_runs in actions.replace:
+        new_id = create(schedule, enabled=False)
+        for old in old_runs:
+            if old.enabled:
+                with_retries(
+                    f"disable {old.name}",
+                    api.recurring_run_service_disable_recurring_run,
+                    old.id,
+                    profile=namespace,
+                )
+        if schedule.enabled:
+            with_retries(
+                f"enable {schedule.name}",
+                api.recurring_run_service_enable_recurring_run,
+                new_id,
+                profile=namespace,
+            )
+        for old in old_runs:
+            with_retries(
+                f"delete old {old.name}",
+                api.recurring_run_service_delete_recurring_run,
+                old.id,
+                profile=namespace,
+            )
+    for run in actions.enable:
+        with_retries(
+            f"enable {run.name}", api.recurring_run_service_enable_recurring_run, run.id, profile=namespace
+        )
+    for run in actions.disable:
+        with_retries(
+            f"disable {run.name}", api.recurring_run_service_disable_recurring_run, run.id, profile=namespace
+        )
+    for run in actions.delete:
+        with_retries(
+            f"delete {run.name}", api.recurring_run_service_delete_recurring_run, run.id, profile=namespace
+        )
+    return report
 
 
 def _audit(store_uri: str, host: str, namespace: str, commit: str, actor: str, result: DeployResult) -> str:

@@ -34,8 +34,22 @@ class State:
     faults: list[int] = field(default_factory=list)  # statuses for the next requests
     delay: float = 0.0
     slow_paths: tuple[str, ...] = ()  # delay only these path prefixes (default: every path)
+    experiments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    recurring: dict[str, dict[str, Any]] = field(default_factory=dict)
+    max_enabled: int = 0  # most enabled recurring runs ever seen at once for one display name
     ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def enabled_by_name(self) -> dict[str, int]:
+        """Enabled recurring runs per display name, right now."""
+        counts: dict[str, int] = {}
+        for run in self.recurring.values():
+            if run["mode"] == "ENABLE":
+                counts[run["display_name"]] = counts.get(run["display_name"], 0) + 1
+        return counts
+
+    def note_enabled(self) -> None:
+        self.max_enabled = max([self.max_enabled, *self.enabled_by_name().values()])
 
     def uploads(self) -> int:
         """Requests that created a pipeline or a version."""
@@ -118,6 +132,40 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
                 if any(v["display_name"] == body["display_name"] for v in state.versions[pipeline_id]):
                     return 409, {"error": "version already exists", "code": 6}
                 return 200, self._add_version(pipeline_id, body)
+            if parts == ["experiments"]:
+                if method == "GET":
+                    found = [e for e in state.experiments.values() if _matches(e, query.get("filter"))]
+                    return 200, {"experiments": found, "total_size": len(found)} if found else {}
+                body = self._body()
+                experiment_id = f"e{next(state.ids)}"
+                state.experiments[experiment_id] = {**body, "experiment_id": experiment_id}
+                return 200, state.experiments[experiment_id]
+            if parts == ["recurringruns"]:
+                if method == "GET":
+                    found = [
+                        r
+                        for r in state.recurring.values()
+                        if r.get("experiment_id") == query.get("experiment_id", r.get("experiment_id"))
+                    ]
+                    return 200, {"recurringRuns": found, "total_size": len(found)} if found else {}
+                body = self._body()
+                run_id = f"r{next(state.ids)}"
+                mode = body.get("mode", "ENABLE")
+                state.recurring[run_id] = {**body, "recurring_run_id": run_id, "mode": mode}
+                state.note_enabled()
+                return 200, state.recurring[run_id]
+            if len(parts) == 2 and parts[0] == "recurringruns":
+                run_id, _, action = parts[1].partition(":")
+                if run_id not in state.recurring:
+                    return 404, {"error": "recurring run not found", "code": 5}
+                if method == "DELETE":
+                    del state.recurring[run_id]
+                    return 200, {}
+                if action in ("enable", "disable"):
+                    state.recurring[run_id]["mode"] = "ENABLE" if action == "enable" else "DISABLE"
+                    state.note_enabled()
+                    return 200, {}
+                return 200, state.recurring[run_id]
             return 404, {"error": f"no route {method} {path}", "code": 5}
 
         def _add_version(self, pipeline_id: str, version: dict[str, Any]) -> dict[str, Any]:
@@ -130,6 +178,9 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             self._handle("POST")
+
+        def do_DELETE(self) -> None:
+            self._handle("DELETE")
 
     return Handler
 

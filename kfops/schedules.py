@@ -1,0 +1,167 @@
+"""Recurring runs declared in git (``schedules.yaml``) and the plan that reconciles them.
+
+KFP cannot edit a recurring run, so a changed schedule is replaced without a gap
+and without overlap: create the new one disabled, disable the old, enable the new,
+delete the old. Runs this tool manages are recognised by their display name
+``kfops:<name>`` and a JSON description carrying a fingerprint of what was declared
+(and of the pipeline version it runs); runs made by hand are never touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from components.shared.errors import InputError
+
+PREFIX = "kfops:"
+NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+CRON_FIELDS = 6  # KFP's cron has seconds: "0 0 2 * * *"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """One declared recurring run.
+
+    Attributes:
+        name: Unique name (the run's display name is ``kfops:<name>``).
+        pipeline: Pipeline name (a file ``<pipeline>.yaml`` among the compiled pipelines).
+        cron: Six-field cron expression (seconds first).
+        parameters: Pipeline parameters.
+        enabled: Whether the run is active.
+        max_concurrency: Runs allowed at once.
+    """
+
+    name: str
+    pipeline: str
+    cron: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+    enabled: bool = True
+    max_concurrency: int = 1
+
+    def fingerprint(self, version_id: str) -> str:
+        """Hash of everything that, when changed, requires a new recurring run."""
+        data = {**asdict(self), "enabled": None, "version_id": version_id}
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class ExistingRun:
+    """A recurring run found on the server that this tool manages."""
+
+    id: str
+    name: str
+    fingerprint: str
+    enabled: bool
+
+
+@dataclass
+class Actions:
+    """What to do, in order: create, replace, toggle, delete."""
+
+    create: list[Schedule] = field(default_factory=list)
+    replace: list[tuple[Schedule, list[ExistingRun]]] = field(default_factory=list)
+    enable: list[ExistingRun] = field(default_factory=list)
+    disable: list[ExistingRun] = field(default_factory=list)
+    delete: list[ExistingRun] = field(default_factory=list)
+
+    @property
+    def changes(self) -> int:
+        """Number of schedule changes (0 means the server already matches git)."""
+        return len(self.create) + len(self.replace) + len(self.enable) + len(self.disable) + len(self.delete)
+
+
+def load_schedules(path: Path, pipelines: set[str]) -> tuple[str, list[Schedule]]:
+    """Read and check the schedules file; return ``(experiment, schedules)``.
+
+    Raises:
+        InputError: Unreadable file, unknown keys, duplicate names, a bad cron or an unknown pipeline.
+    """
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise InputError(f"cannot read schedules file {path}: {exc}") from None
+    if not isinstance(data, dict) or set(data) - {"experiment", "schedules"}:
+        raise InputError(f"{path}: expected keys 'experiment' and 'schedules'")
+    schedules = []
+    for index, item in enumerate(data.get("schedules") or []):
+        where = f"{path}: schedule {index + 1}"
+        if not isinstance(item, dict):
+            raise InputError(f"{where} is not a mapping")
+        unknown = set(item) - {"name", "pipeline", "cron", "parameters", "enabled", "max_concurrency"}
+        if unknown:
+            raise InputError(f"{where}: unknown key {sorted(unknown)[0]!r}")
+        name = str(item.get("name", ""))
+        if not NAME.match(name):
+            raise InputError(f"{where}: name {name!r} must be lowercase letters, digits and '-'")
+        if item.get("pipeline") not in pipelines:
+            raise InputError(
+                f"{where} ({name}): unknown pipeline {item.get('pipeline')!r}; "
+                f"pipelines: {', '.join(sorted(pipelines))}"
+            )
+        cron = str(item.get("cron", ""))
+        if len(cron.split()) != CRON_FIELDS:
+            raise InputError(f"{where} ({name}): cron {cron!r} must have 6 fields (seconds first)")
+        parameters = item.get("parameters") or {}
+        if not isinstance(parameters, dict):
+            raise InputError(f"{where} ({name}): parameters must be a mapping")
+        schedules.append(
+            Schedule(
+                name,
+                item["pipeline"],
+                cron,
+                parameters,
+                bool(item.get("enabled", True)),
+                int(item.get("max_concurrency", 1)),
+            )
+        )
+    names = [s.name for s in schedules]
+    if len(set(names)) != len(names):
+        raise InputError(
+            f"{path}: schedule name {next(n for n in names if names.count(n) > 1)!r} appears twice"
+        )
+    return str(data.get("experiment") or "kfops"), schedules
+
+
+def managed(display_name: str, description: str | None) -> tuple[str, str] | None:
+    """``(name, fingerprint)`` of a run this tool manages, else ``None``."""
+    if not display_name.startswith(PREFIX):
+        return None
+    try:
+        facts = json.loads(description or "{}")
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(facts, dict) or not facts.get("kfops"):
+        return None
+    return display_name.removeprefix(PREFIX), str(facts.get("fingerprint", ""))
+
+
+def plan(desired: list[tuple[Schedule, str]], existing: list[ExistingRun]) -> Actions:
+    """Reconcile declared schedules (with their fingerprints) against the managed runs."""
+    actions = Actions()
+    by_name: dict[str, list[ExistingRun]] = {}
+    for run in existing:
+        by_name.setdefault(run.name, []).append(run)
+    for schedule, fingerprint in desired:
+        runs = by_name.pop(schedule.name, [])
+        keep = next((r for r in runs if r.fingerprint == fingerprint), None)
+        if keep is None:
+            if runs:
+                actions.replace.append((schedule, runs))
+            else:
+                actions.create.append(schedule)
+            continue
+        actions.delete += [r for r in runs if r is not keep]  # leftovers of an interrupted deploy
+        if schedule.enabled and not keep.enabled:
+            actions.enable.append(keep)
+        elif not schedule.enabled and keep.enabled:
+            actions.disable.append(keep)
+    for runs in by_name.values():  # declared no more
+        actions.delete += runs
+    return actions
