@@ -166,6 +166,52 @@ def make_client(host: str, token: str, namespace: str) -> Any:
     return client
 
 
+def referenced_images(spec: dict[str, Any]) -> set[str]:
+    """Every container image a compiled pipeline references."""
+    executors = spec.get("deploymentSpec", {}).get("executors", {})
+    return {e["container"]["image"] for e in executors.values() if "container" in e}
+
+
+def verify_images(images: set[str]) -> None:
+    """Refuse to deploy pipelines whose ECR images do not exist (naming the first missing one).
+
+    Images outside ECR (e.g. the local placeholder registry used with kind, where
+    images are loaded into the cluster directly) are not checked.
+
+    Raises:
+        DeployError: An image tag is missing from its ECR repository.
+    """
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    for reference in sorted(images):
+        host, _, rest = reference.partition("/")
+        parts = host.split(".")
+        if len(parts) < 6 or parts[1:3] != ["dkr", "ecr"]:
+            continue
+        repository, _, tag = rest.rpartition(":")
+        ecr = boto3.client(
+            "ecr",
+            region_name=parts[3],
+            config=Config(
+                connect_timeout=5, read_timeout=30, retries={"max_attempts": 5, "mode": "standard"}
+            ),
+        )
+        try:
+            ecr.describe_images(repositoryName=repository, imageIds=[{"imageTag": tag}])
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code")
+            if code in ("ImageNotFoundException", "RepositoryNotFoundException"):
+                raise DeployError(
+                    f"image {reference} is not in the registry; build and push it first "
+                    "(kfops images build --push)"
+                ) from None
+            raise DeployError(f"cannot check image {reference}: {code}") from None
+        except BotoCoreError as exc:
+            raise DeployError(f"cannot reach ECR to check {reference}: {exc}") from None
+
+
 def _filter(name: str) -> str:
     return json.dumps({"predicates": [{"operation": "EQUALS", "key": "display_name", "stringValue": name}]})
 
@@ -193,6 +239,7 @@ def deploy(
     files = sorted(pipelines_dir.glob("*.yaml"))
     if not files:
         raise InputError(f"no compiled pipelines in {pipelines_dir} (run `kfops compile`)")
+    verify_images(set().union(*(referenced_images(yaml.safe_load(p.read_bytes())) for p in files)))
     declared = None
     if schedules_file is not None:
         from kfops.schedules import load_schedules

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -188,3 +190,43 @@ def test_cli_deploy_twice_with_a_token_file(server: tuple[str, State], tmp_path:
 def test_cli_without_a_token_is_a_usage_error(tmp_path: Path) -> None:
     result = run_kfops("deploy", "--host", "http://127.0.0.1:9", env={"KF_PIPELINES_SA_TOKEN_PATH": ""})
     assert result.returncode == 2 and "no token" in result.stderr
+
+
+def test_deploy_refuses_pipelines_whose_ecr_images_are_missing(
+    server: tuple[str, State], tmp_path: Path, aws_env: dict[str, str]
+) -> None:
+    import boto3
+
+    from components.images import component_names, image, repository
+
+    registry = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+    out = tmp_path / "ecr-build"
+    # image references are fixed when the component modules are imported: compile in a fresh process
+    compiled_ok = run_kfops("compile", "--output-dir", str(out), env={"KFOPS_IMAGE_REGISTRY": registry})
+    assert compiled_ok.returncode == 0, compiled_ok.stderr
+    host, state = server
+    ecr = boto3.client("ecr")
+    names = sorted(component_names())
+    for name in names:
+        with contextlib.suppress(ecr.exceptions.RepositoryAlreadyExistsException):
+            ecr.create_repository(repositoryName=repository(name))
+    for name in names[1:]:  # all but the first are pushed
+        with contextlib.suppress(ecr.exceptions.ImageAlreadyExistsException):
+            ecr.put_image(
+                repositoryName=repository(name),
+                imageTag=image(name).rsplit(":", 1)[1],
+                imageManifest=json.dumps({"schemaVersion": 2, "name": name}),
+                imageManifestMediaType="application/vnd.oci.image.manifest.v1+json",
+            )
+    missing = f"{registry}/{repository(names[0])}:{image(names[0]).rsplit(':', 1)[1]}"
+    assert missing in (out / "training.yaml").read_text()
+    with pytest.raises(DeployError, match=f"image {re.escape(missing)} is not in the registry"):
+        deploy(host, TOKEN, out)
+    assert state.log == []  # refused before any request to KFP
+    ecr.put_image(
+        repositoryName=repository(names[0]),
+        imageTag=image(names[0]).rsplit(":", 1)[1],
+        imageManifest=json.dumps({"schemaVersion": 2, "name": names[0]}),
+        imageManifestMediaType="application/vnd.oci.image.manifest.v1+json",
+    )
+    assert len(deploy(host, TOKEN, out).uploaded) == 1
