@@ -89,6 +89,17 @@ def build_parser() -> argparse.ArgumentParser:
     deploy.add_argument("--store", help="store for the audit record (default: .kfops/store or $KFOPS_STORE)")
     deploy.add_argument("--dry-run", action="store_true", help="say what would be uploaded, upload nothing")
 
+    rollback = commands.add_parser("rollback", help="point a pipeline's schedules at an earlier version")
+    rollback.add_argument("pipeline")
+    rollback.add_argument("--to", default="", help="version name (default: the one before the current)")
+    rollback.add_argument("--host", required=True)
+    rollback.add_argument("--namespace", default="")
+    rollback.add_argument("--token-file", type=Path)
+    rollback.add_argument("--token-from-eks", metavar="CLUSTER")
+    rollback.add_argument("--service-account", metavar="NS/NAME")
+    rollback.add_argument("--schedules", type=Path, default=DEFAULT_SCHEDULES)
+    rollback.add_argument("--keep", type=int, default=10, help="versions kept (unused older ones are pruned)")
+
     manifests = commands.add_parser("manifests", help="Kubernetes objects under manifests/")
     manifests_cmd = manifests.add_subparsers(dest="manifests_command", required=True, metavar="ACTION")
     render = manifests_cmd.add_parser("render", help="write manifests/ from infra/kubernetes_objects.py")
@@ -215,21 +226,27 @@ def _images(args: argparse.Namespace) -> int:
     return 0
 
 
-def _deploy(args: argparse.Namespace, settings: Settings) -> int:
-    import os
-
-    from kfops.compile import compile_pipelines
-    from kfops.deploy import deploy, read_token
-    from kfops.gitinfo import current_commit
+def _token(args: argparse.Namespace) -> str:
+    """The bearer token: minted on EKS, or read from a file / $KF_PIPELINES_SA_TOKEN_PATH."""
+    from kfops.deploy import read_token
 
     if args.token_from_eks:
         from kfops.auth import mint_kfp_token
 
         if args.token_file or not args.service_account:
             raise InputError("--token-from-eks needs --service-account NS/NAME and no --token-file")
-        token = mint_kfp_token(args.token_from_eks, args.service_account)
-    else:
-        token = read_token(args.token_file)
+        return mint_kfp_token(args.token_from_eks, args.service_account)
+    return read_token(args.token_file)
+
+
+def _deploy(args: argparse.Namespace, settings: Settings) -> int:
+    import os
+
+    from kfops.compile import compile_pipelines
+    from kfops.deploy import deploy
+    from kfops.gitinfo import current_commit
+
+    token = _token(args)
     compile_pipelines(args.pipelines_dir)  # deploy exactly what these sources compile to
     result = deploy(
         args.host,
@@ -309,6 +326,22 @@ def dispatch(args: argparse.Namespace) -> int:
         return _manifests(args)
     if args.command == "deploy":
         return _deploy(args, settings)
+    if args.command == "rollback":
+        from kfops.rollback import rollback
+
+        outcome = rollback(
+            args.host,
+            _token(args),
+            args.pipeline,
+            args.schedules,
+            to=args.to,
+            namespace=args.namespace,
+            keep=args.keep,
+        )
+        print(f"{args.pipeline}: schedules moved from {outcome['from']} to {outcome['to']}")
+        for version in outcome["pruned"]:
+            print(f"pruned {version}")
+        return 0
     if args.command == "data":
         from components.ingest.io import write_synthetic
 

@@ -376,11 +376,13 @@ def reconcile_schedules(
     namespace: str,
     *,
     dry_run: bool = False,
+    only: str | None = None,
 ) -> dict[str, list[str]]:
     """Make the managed recurring runs match the declared schedules; return what changed.
 
     Replacement order keeps one run enabled at any moment: create the new one
-    disabled, disable the old, enable the new, delete the old.
+    disabled, disable the old, enable the new, delete the old. With ``only``, runs of
+    other pipelines are left as they are (used by rollback).
     """
     from kfp_server_api import (
         V2beta1CronSchedule,
@@ -409,6 +411,8 @@ def reconcile_schedules(
     existing = []
     for run in (listing.recurring_runs or []) if listing else []:
         facts = managed(run.display_name or "", run.description)
+        if facts and only and json.loads(run.description or "{}").get("pipeline") != only:
+            continue
         if facts:
             existing.append(ExistingRun(run.recurring_run_id, facts[0], facts[1], str(run.mode) == "ENABLE"))
     desired = [(s, s.fingerprint(versions[s.pipeline][1])) for s in schedules]

@@ -121,6 +121,12 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
                 state.versions[pipeline_id] = []
                 self._add_version(pipeline_id, body["pipeline_version"])
                 return 200, state.pipelines[pipeline_id]
+            if len(parts) == 4 and parts[0] == "pipelines" and parts[2] == "versions" and method == "DELETE":
+                kept = [v for v in state.versions.get(parts[1], []) if v["pipeline_version_id"] != parts[3]]
+                if len(kept) == len(state.versions.get(parts[1], [])):
+                    return 404, {"error": "version not found", "code": 5}
+                state.versions[parts[1]] = kept
+                return 200, {}
             if len(parts) == 3 and parts[0] == "pipelines" and parts[2] == "versions":
                 pipeline_id = parts[1]
                 if pipeline_id not in state.pipelines:

@@ -166,3 +166,67 @@ def test_removed_schedules_are_deleted_and_hand_made_runs_are_left_alone(
     result = deploy(host, TOKEN, compiled, schedules_file=_write(tmp_path / "b.yaml", NIGHTLY_ENTRY))
     assert result.schedules["deleted"] == ["weekly"]
     assert sorted(_runs(state)) == ["kfops:nightly", "someone's run"]
+
+
+def _version_of_run(state: State) -> str:
+    (run,) = state.recurring.values()
+    return str(run["pipeline_version_reference"]["pipeline_version_id"])
+
+
+def _variants(compiled: Path, tmp_path: Path, count: int) -> list[Path]:
+    out = []
+    for i in range(count):
+        folder = tmp_path / f"v{i}"
+        shutil.copytree(compiled, folder)
+        (folder / "training.yaml").write_text((compiled / "training.yaml").read_text() + f"\n# v{i}\n")
+        out.append(folder)
+    return out
+
+
+def test_rollback_moves_schedules_to_the_previous_version(
+    server: tuple[str, State], compiled: Path, tmp_path: Path
+) -> None:
+    from kfops.rollback import rollback
+
+    host, state = server
+    schedules = _write(tmp_path / "s.yaml", NIGHTLY_ENTRY)
+    first, second = _variants(compiled, tmp_path, 2)
+    deploy(host, TOKEN, first, schedules_file=schedules)
+    v1 = _version_of_run(state)
+    deploy(host, TOKEN, second, schedules_file=schedules)
+    assert _version_of_run(state) != v1
+    outcome = rollback(host, TOKEN, "training", schedules)
+    assert _version_of_run(state) == v1 and outcome["schedules"]["replaced"] == ["nightly"]
+    assert state.max_enabled == 1
+
+
+def test_rollback_to_an_unknown_version_is_refused(
+    server: tuple[str, State], compiled: Path, tmp_path: Path
+) -> None:
+    from kfops.rollback import rollback
+
+    host, _ = server
+    schedules = _write(tmp_path / "s.yaml", NIGHTLY_ENTRY)
+    deploy(host, TOKEN, compiled, schedules_file=schedules)
+    with pytest.raises(InputError, match="has no version 'training-000'"):
+        rollback(host, TOKEN, "training", schedules, to="training-000")
+    with pytest.raises(InputError, match="is the oldest version"):
+        rollback(host, TOKEN, "training", schedules)
+
+
+def test_rollback_prunes_unused_versions_beyond_the_newest_n(
+    server: tuple[str, State], compiled: Path, tmp_path: Path
+) -> None:
+    from kfops.rollback import rollback
+
+    host, state = server
+    schedules = _write(tmp_path / "s.yaml", NIGHTLY_ENTRY)
+    for folder in _variants(compiled, tmp_path, 5):
+        deploy(host, TOKEN, folder, schedules_file=schedules)
+    (versions,) = state.versions.values()
+    names = [v["display_name"] for v in versions]
+    outcome = rollback(host, TOKEN, "training", schedules, to=names[0], keep=2)
+    remaining = [v["display_name"] for v in next(iter(state.versions.values()))]
+    assert names[0] in remaining  # the rollback target is in use, never pruned
+    assert sorted(outcome["pruned"]) == sorted(names[1:3])
+    assert remaining == [names[0], *names[3:]]
