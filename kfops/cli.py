@@ -100,6 +100,14 @@ def build_parser() -> argparse.ArgumentParser:
     rollback.add_argument("--schedules", type=Path, default=DEFAULT_SCHEDULES)
     rollback.add_argument("--keep", type=int, default=10, help="versions kept (unused older ones are pruned)")
 
+    plan_cmd = commands.add_parser("plan", help="what merging this branch would do (Markdown or JSON)")
+    plan_cmd.add_argument("--since", help="base git ref (e.g. origin/main)")
+    plan_cmd.add_argument("--store", help="store with the deploy audit records (read only)")
+    plan_cmd.add_argument("--gate-report", type=Path, help="gate.json of `kfops gate` to include")
+    plan_cmd.add_argument("--pipelines-dir", type=Path, default=Path("build/pipelines"))
+    plan_cmd.add_argument("--schedules", type=Path, default=DEFAULT_SCHEDULES)
+    plan_cmd.add_argument("--json", action="store_true")
+
     manifests = commands.add_parser("manifests", help="Kubernetes objects under manifests/")
     manifests_cmd = manifests.add_subparsers(dest="manifests_command", required=True, metavar="ACTION")
     render = manifests_cmd.add_parser("render", help="write manifests/ from infra/kubernetes_objects.py")
@@ -326,6 +334,18 @@ def dispatch(args: argparse.Namespace) -> int:
         return _manifests(args)
     if args.command == "deploy":
         return _deploy(args, settings)
+    if args.command == "plan":
+        from kfops.plan import make_plan, render_markdown
+
+        plan = make_plan(
+            since=args.since,
+            pipelines_dir=args.pipelines_dir,
+            store=args.store,
+            schedules=args.schedules,
+            gate_report=args.gate_report,
+        )
+        print(json.dumps(plan, indent=2, default=str) if args.json else render_markdown(plan), end="")
+        return 0
     if args.command == "rollback":
         from kfops.rollback import rollback
 
