@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import subprocess
@@ -77,3 +78,14 @@ def run_kfops(
         env={**os.environ, **(env or {})},
         cwd=cwd or REPO,
     )
+
+
+def fresh_ecr_repositories(names: list[str]) -> None:
+    """Empty ECR repositories of these names on the (session-wide) moto server."""
+    import boto3
+
+    ecr = boto3.client("ecr")
+    for name in names:
+        with contextlib.suppress(ecr.exceptions.RepositoryNotFoundException):
+            ecr.delete_repository(repositoryName=name, force=True)
+        ecr.create_repository(repositoryName=name)

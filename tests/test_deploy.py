@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import shutil
@@ -15,7 +14,7 @@ import pytest
 from kfops import deploy as deploy_module
 from kfops.compile import compile_pipelines
 from kfops.deploy import DeployError, deploy, version_name
-from tests.conftest import run_kfops
+from tests.conftest import fresh_ecr_repositories, run_kfops
 from tests.kfp_fake import State, serve
 
 TOKEN = "good-token"
@@ -207,17 +206,14 @@ def test_deploy_refuses_pipelines_whose_ecr_images_are_missing(
     host, state = server
     ecr = boto3.client("ecr")
     names = sorted(component_names())
-    for name in names:
-        with contextlib.suppress(ecr.exceptions.RepositoryAlreadyExistsException):
-            ecr.create_repository(repositoryName=repository(name))
+    fresh_ecr_repositories([repository(n) for n in names])
     for name in names[1:]:  # all but the first are pushed
-        with contextlib.suppress(ecr.exceptions.ImageAlreadyExistsException):
-            ecr.put_image(
-                repositoryName=repository(name),
-                imageTag=image(name).rsplit(":", 1)[1],
-                imageManifest=json.dumps({"schemaVersion": 2, "name": name}),
-                imageManifestMediaType="application/vnd.oci.image.manifest.v1+json",
-            )
+        ecr.put_image(
+            repositoryName=repository(name),
+            imageTag=image(name).rsplit(":", 1)[1],
+            imageManifest=json.dumps({"schemaVersion": 2, "name": name}),
+            imageManifestMediaType="application/vnd.oci.image.manifest.v1+json",
+        )
     missing = f"{registry}/{repository(names[0])}:{image(names[0]).rsplit(':', 1)[1]}"
     assert missing in (out / "training.yaml").read_text()
     with pytest.raises(DeployError, match=f"image {re.escape(missing)} is not in the registry"):

@@ -14,7 +14,7 @@ import pytest
 
 from components.images import COMPONENTS_DIR, component_names, content_hash, image, repository
 from kfops.images import changed_components
-from tests.conftest import run_kfops
+from tests.conftest import fresh_ecr_repositories, run_kfops
 
 MOTO_REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"  # moto's default account
 
@@ -82,9 +82,7 @@ def test_plan_lists_only_images_missing_from_ecr(aws_env: dict[str, str]) -> Non
     import boto3
 
     ecr = boto3.client("ecr")
-    for name in component_names():
-        with contextlib.suppress(ecr.exceptions.RepositoryAlreadyExistsException):
-            ecr.create_repository(repositoryName=repository(name))
+    fresh_ecr_repositories([repository(n) for n in component_names()])
     for name in ("train", "split"):
         ecr.put_image(
             repositoryName=repository(name),
