@@ -181,35 +181,24 @@ def verify_images(images: set[str]) -> None:
     Raises:
         DeployError: An image tag is missing from its ECR repository.
     """
-    import boto3
-    from botocore.config import Config
-    from botocore.exceptions import BotoCoreError, ClientError
+    from kfops.images import ecr_image_exists, is_ecr
 
     for reference in sorted(images):
         host, _, rest = reference.partition("/")
-        parts = host.split(".")
-        if len(parts) < 6 or parts[1:3] != ["dkr", "ecr"]:
+        if not is_ecr(host):
             continue
         repository, _, tag = rest.rpartition(":")
-        ecr = boto3.client(
-            "ecr",
-            region_name=parts[3],
-            config=Config(
-                connect_timeout=5, read_timeout=30, retries={"max_attempts": 5, "mode": "standard"}
-            ),
-        )
         try:
-            ecr.describe_images(repositoryName=repository, imageIds=[{"imageTag": tag}])
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code")
-            if code in ("ImageNotFoundException", "RepositoryNotFoundException"):
-                raise DeployError(
-                    f"image {reference} is not in the registry; build and push it first "
-                    "(kfops images build --push)"
-                ) from None
-            raise DeployError(f"cannot check image {reference}: {code}") from None
-        except BotoCoreError as exc:
-            raise DeployError(f"cannot reach ECR to check {reference}: {exc}") from None
+            found = ecr_image_exists(host, repository, tag)
+        except InputError:  # the repository itself is missing
+            found = False
+        except KfopsError as exc:
+            raise DeployError(f"cannot check image {reference}: {exc}") from None
+        if not found:
+            raise DeployError(
+                f"image {reference} is not in the registry; "
+                "build and push it first (kfops images build --push)"
+            )
 
 
 def _filter(name: str) -> str:

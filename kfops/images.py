@@ -151,42 +151,47 @@ def _ecr_region(host: str) -> str | None:
     return None
 
 
-def existing_in_registry(components: list[str]) -> dict[str, bool]:
-    """Whether each component's content-hash tag exists in ECR (``describe-images``).
+def ecr_image_exists(host: str, repository_name: str, tag: str) -> bool:
+    """Whether ``repository_name:tag`` exists in the ECR registry ``host`` (``describe-images``).
 
     Raises:
-        InputError: A repository does not exist.
-        KfopsError: ECR cannot be reached.
+        InputError: The repository does not exist.
+        KfopsError: ECR cannot be reached or answers an unexpected error.
     """
     import boto3
     from botocore.config import Config
     from botocore.exceptions import BotoCoreError, ClientError
 
-    region = _ecr_region(registry())
     client = boto3.client(
         "ecr",
-        region_name=region,
+        region_name=_ecr_region(host),
         config=Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 5, "mode": "standard"}),
     )
-    found = {}
-    for name in components:
-        tag = image(name).rsplit(":", 1)[1]
-        try:
-            client.describe_images(repositoryName=repository(name), imageIds=[{"imageTag": tag}])
-            found[name] = True
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code")
-            if code == "ImageNotFoundException":
-                found[name] = False
-            elif code == "RepositoryNotFoundException":
-                raise InputError(
-                    f"ECR repository {repository(name)} does not exist (run `pulumi up`)"
-                ) from None
-            else:
-                raise KfopsError(f"cannot query ECR for {repository(name)}: {code or exc}") from None
-        except BotoCoreError as exc:
-            raise KfopsError(f"cannot reach ECR: {exc}") from None
-    return found
+    try:
+        client.describe_images(repositoryName=repository_name, imageIds=[{"imageTag": tag}])
+        return True
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code")
+        if code == "ImageNotFoundException":
+            return False
+        if code == "RepositoryNotFoundException":
+            raise InputError(f"ECR repository {repository_name} does not exist (run `pulumi up`)") from None
+        raise KfopsError(f"cannot query ECR for {repository_name}: {code or exc}") from None
+    except BotoCoreError as exc:
+        raise KfopsError(f"cannot reach ECR: {exc}") from None
+
+
+def is_ecr(host: str) -> bool:
+    """Whether a registry host is an ECR registry (``<account>.dkr.ecr.<region>.amazonaws.com``)."""
+    return _ecr_region(host) is not None
+
+
+def existing_in_registry(components: list[str]) -> dict[str, bool]:
+    """Whether each component's content-hash tag exists in the configured ECR registry."""
+    return {
+        name: ecr_image_exists(registry(), repository(name), image(name).rsplit(":", 1)[1])
+        for name in components
+    }
 
 
 def plan_images(since: str | None = None) -> list[ImagePlan]:

@@ -11,16 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from components.shared.errors import InputError
-from kfops.deploy import check_server, make_client, reconcile_schedules, with_retries
+from kfops.deploy import _filter, check_server, make_client, reconcile_schedules, with_retries
 from kfops.schedules import load_schedules, managed
 
 KEEP_VERSIONS = 10
-
-
-def _filter(name: str) -> str:
-    import json
-
-    return json.dumps({"predicates": [{"operation": "EQUALS", "key": "display_name", "stringValue": name}]})
 
 
 def rollback(
