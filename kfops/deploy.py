@@ -201,6 +201,30 @@ def verify_images(images: set[str]) -> None:
             )
 
 
+def find_pipeline_id(api: Any, name: str, namespace: str) -> str | None:
+    """The id of the pipeline whose display name is ``name``, if it exists."""
+    listing = with_retries(
+        f"find pipeline {name}",
+        api.pipeline_service_list_pipelines,
+        filter=_filter(name),
+        namespace=namespace or None,
+        profile=namespace,
+    )
+    return str(listing.pipelines[0].pipeline_id) if listing.pipelines else None
+
+
+def find_version_id(api: Any, pipeline_id: str, version: str, namespace: str) -> str | None:
+    """The id of the pipeline's version named ``version``, if it exists."""
+    listing = with_retries(
+        f"list versions of pipeline {pipeline_id}",
+        api.pipeline_service_list_pipeline_versions,
+        pipeline_id,
+        filter=_filter(version),
+        profile=namespace,
+    )
+    return str(listing.pipeline_versions[0].pipeline_version_id) if listing.pipeline_versions else None
+
+
 def _filter(name: str) -> str:
     return json.dumps({"predicates": [{"operation": "EQUALS", "key": "display_name", "stringValue": name}]})
 
@@ -252,36 +276,21 @@ def deploy(
         name = path.stem
         version = version_name(name, spec_bytes)
         label = f"{name}@{version}"
-        listing = with_retries(
-            f"find pipeline {name}",
-            api.pipeline_service_list_pipelines,
-            filter=_filter(name),
-            namespace=namespace or None,
-            profile=namespace,
-        )
-        pipelines = listing.pipelines or []
-        if pipelines:
-            pipeline_id = pipelines[0].pipeline_id
-            existing = with_retries(
-                f"list versions of {name}",
-                api.pipeline_service_list_pipeline_versions,
-                pipeline_id,
-                filter=_filter(version),
-                profile=namespace,
-            )
-            if existing.pipeline_versions:
-                result.unchanged.append(label)
-                result.versions[name] = (pipeline_id, existing.pipeline_versions[0].pipeline_version_id)
-                continue
+        pipeline_id = find_pipeline_id(api, name, namespace)
+        version_id = find_version_id(api, pipeline_id, version, namespace) if pipeline_id else None
+        if version_id:
+            result.unchanged.append(label)
+            result.versions[name] = (str(pipeline_id), version_id)
+            continue
         if dry_run:
             result.uploaded.append(label)
+            result.versions[name] = (pipeline_id or "", f"(new) {version}")
             continue
-        spec = yaml.safe_load(spec_bytes)
         body_version = V2beta1PipelineVersion(
-            display_name=version, description=description, pipeline_spec=spec
+            display_name=version, description=description, pipeline_spec=yaml.safe_load(spec_bytes)
         )
         try:
-            if pipelines:
+            if pipeline_id:
                 with_retries(
                     f"upload {label}",
                     api.pipeline_service_create_pipeline_version,
@@ -309,22 +318,11 @@ def deploy(
             result.unchanged.append(label)
         else:
             result.uploaded.append(label)
-        found = with_retries(
-            f"find pipeline {name}",
-            api.pipeline_service_list_pipelines,
-            filter=_filter(name),
-            namespace=namespace or None,
-            profile=namespace,
-        )
-        pipeline_id = found.pipelines[0].pipeline_id
-        versions = with_retries(
-            f"list versions of {name}",
-            api.pipeline_service_list_pipeline_versions,
-            pipeline_id,
-            filter=_filter(version),
-            profile=namespace,
-        )
-        result.versions[name] = (pipeline_id, versions.pipeline_versions[0].pipeline_version_id)
+        pipeline_id = find_pipeline_id(api, name, namespace)
+        version_id = find_version_id(api, pipeline_id, version, namespace) if pipeline_id else None
+        if not pipeline_id or not version_id:
+            raise DeployError(f"{label} was uploaded but the API does not list it")
+        result.versions[name] = (pipeline_id, version_id)
     if declared is not None:
         experiment, schedules = declared
         result.schedules = reconcile_schedules(

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from components.shared.errors import InputError
-from kfops.deploy import _filter, check_server, make_client, reconcile_schedules, with_retries
+from kfops.deploy import check_server, find_pipeline_id, make_client, reconcile_schedules, with_retries
 from kfops.schedules import load_schedules, managed
 
 KEEP_VERSIONS = 10
@@ -39,16 +39,9 @@ def rollback(
     check_server(host, namespace)
     client = make_client(host, token, namespace)
     api = client._pipelines_api
-    found = with_retries(
-        f"find pipeline {pipeline}",
-        api.pipeline_service_list_pipelines,
-        filter=_filter(pipeline),
-        namespace=namespace or None,
-        profile=namespace,
-    )
-    if not found.pipelines:
+    pipeline_id = find_pipeline_id(api, pipeline, namespace)
+    if pipeline_id is None:
         raise InputError(f"pipeline {pipeline!r} is not deployed")
-    pipeline_id = found.pipelines[0].pipeline_id
     listed = with_retries(
         f"list versions of {pipeline}",
         api.pipeline_service_list_pipeline_versions,

@@ -230,3 +230,15 @@ def test_rollback_prunes_unused_versions_beyond_the_newest_n(
     assert names[0] in remaining  # the rollback target is in use, never pruned
     assert sorted(outcome["pruned"]) == sorted(names[1:3])
     assert remaining == [names[0], *names[3:]]
+
+
+def test_dry_run_reports_schedule_changes_and_writes_nothing(
+    server: tuple[str, State], compiled: Path, tmp_path: Path
+) -> None:
+    host, state = server
+    result = deploy(
+        host, TOKEN, compiled, schedules_file=_write(tmp_path / "s.yaml", NIGHTLY_ENTRY), dry_run=True
+    )
+    assert result.schedules["created"] == ["nightly"] and len(result.uploaded) == 1
+    assert not [m for m, path in state.log if m in ("POST", "DELETE")]
+    assert state.pipelines == {} and state.recurring == {}
