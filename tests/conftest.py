@@ -89,3 +89,17 @@ def fresh_ecr_repositories(names: list[str]) -> None:
         with contextlib.suppress(ecr.exceptions.RepositoryNotFoundException):
             ecr.delete_repository(repositoryName=name, force=True)
         ecr.create_repository(repositoryName=name)
+
+
+def run_checkov(directory: Path, framework: str) -> subprocess.CompletedProcess[str]:
+    """Run checkov offline on ``directory`` for one framework (kubernetes, github_actions, ...)."""
+    import shutil
+    import sys
+
+    checkov = shutil.which("checkov") or str(Path(sys.prefix) / "bin" / "checkov")
+    return subprocess.run(
+        [checkov, "-d", str(directory), "--framework", framework, "--skip-download", "--compact", "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ import yaml
 
 from infra import kubernetes_objects as k
 from kfops import manifests
-from tests.conftest import REPO
+from tests.conftest import REPO, run_checkov
 
 OVERLAYS = ("aws", "kind")
 
@@ -84,22 +83,7 @@ def test_checkov_finds_nothing_in_the_overlays(tmp_path: Path) -> None:
         (tmp_path / overlay).mkdir()
         objects = manifests.overlay_objects(overlay)
         (tmp_path / overlay / "all.yaml").write_text("---\n".join(yaml.safe_dump(o) for o in objects))
-    checkov = shutil.which("checkov") or str(Path(sys.prefix) / "bin" / "checkov")
-    result = subprocess.run(
-        [
-            checkov,
-            "-d",
-            str(tmp_path),
-            "--framework",
-            "kubernetes",
-            "--skip-download",
-            "--compact",
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_checkov(tmp_path, "kubernetes")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "Failed checks: 0" in result.stdout
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.conftest import REPO
+from tests.conftest import REPO, run_checkov
 
 WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))
 
@@ -42,22 +42,7 @@ def test_checkout_never_persists_credentials_and_no_pull_request_target() -> Non
 
 
 def test_checkov_finds_nothing_in_the_workflows() -> None:
-    checkov = shutil.which("checkov") or str(Path(sys.prefix) / "bin" / "checkov")
-    result = subprocess.run(
-        [
-            checkov,
-            "-d",
-            str(REPO / ".github"),
-            "--framework",
-            "github_actions",
-            "--skip-download",
-            "--compact",
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_checkov(REPO / ".github", "github_actions")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
 
 
