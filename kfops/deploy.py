@@ -149,6 +149,39 @@ def check_server(host: str, namespace: str) -> str:
     return version or "unknown"
 
 
+PAGE_SIZE = 200  # the API pages every list; follow next_page_token to the end
+MAX_PAGES = 1000  # a server that never stops paging is a bug, not a big namespace
+
+
+def list_all(
+    what: str, call: Callable[..., Any], field: str, *args: Any, profile: str = "", **kwargs: Any
+) -> list[Any]:
+    """Every item of a paged v2beta1 list call (each page retried like any call).
+
+    Args:
+        what: What is listed, for error messages.
+        call: The ``kfp_server_api`` list method.
+        field: Attribute of the response holding the items (e.g. ``recurring_runs``).
+        *args: Positional arguments of ``call``.
+        profile: Namespace, for the 403 hint.
+        **kwargs: Keyword arguments of ``call`` (filters, sorting).
+
+    Raises:
+        DeployError: The server kept returning pages past ``MAX_PAGES``.
+    """
+    items: list[Any] = []
+    token = ""
+    for _ in range(MAX_PAGES):
+        page = with_retries(
+            what, call, *args, page_size=PAGE_SIZE, page_token=token, profile=profile, **kwargs
+        )
+        items += getattr(page, field) or []
+        token = page.next_page_token or ""
+        if not token:
+            return items
+    raise DeployError(f"cannot {what}: more than {MAX_PAGES} pages")
+
+
 def make_client(host: str, token: str, namespace: str) -> Any:
     """A ``kfp.Client`` whose every request has a timeout."""
     import kfp
@@ -383,20 +416,20 @@ def reconcile_schedules(
 
     api = client._recurring_run_api
     experiment_id = _experiment_id(client, experiment, namespace) if not dry_run else ""
-    listing = (
-        with_retries(
+    listed = (
+        list_all(
             "list recurring runs",
             api.recurring_run_service_list_recurring_runs,
+            "recurring_runs",
             experiment_id=experiment_id or None,
             namespace=namespace or None,
-            page_size=1000,
             profile=namespace,
         )
         if experiment_id
-        else None
+        else []
     )
     existing = []
-    for run in (listing.recurring_runs or []) if listing else []:
+    for run in listed:
         facts = managed(run.display_name or "", run.description)
         if facts and only and json.loads(run.description or "{}").get("pipeline") != only:
             continue

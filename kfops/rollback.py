@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from components.shared.errors import InputError
-from kfops.deploy import check_server, find_pipeline_id, make_client, reconcile_schedules, with_retries
+from kfops.deploy import (
+    check_server,
+    find_pipeline_id,
+    list_all,
+    make_client,
+    reconcile_schedules,
+    with_retries,
+)
 from kfops.schedules import load_schedules, managed
 
 KEEP_VERSIONS = 10
@@ -42,15 +49,14 @@ def rollback(
     pipeline_id = find_pipeline_id(api, pipeline, namespace)
     if pipeline_id is None:
         raise InputError(f"pipeline {pipeline!r} is not deployed")
-    listed = with_retries(
+    versions = list_all(
         f"list versions of {pipeline}",
         api.pipeline_service_list_pipeline_versions,
+        "pipeline_versions",
         pipeline_id,
-        page_size=1000,
         sort_by="created_at",
         profile=namespace,
     )
-    versions = list(listed.pipeline_versions or [])
     by_id = {v.pipeline_version_id: v for v in versions}
     current_id = _scheduled_version(client, pipeline, namespace) or (
         versions[-1].pipeline_version_id if versions else None
@@ -110,14 +116,14 @@ def _scheduled_version(client: Any, pipeline: str, namespace: str) -> str | None
     import json
 
     api = client._recurring_run_api
-    listing = with_retries(
+    listed = list_all(
         "list recurring runs",
         api.recurring_run_service_list_recurring_runs,
+        "recurring_runs",
         namespace=namespace or None,
-        page_size=1000,
         profile=namespace,
     )
-    for run in listing.recurring_runs or []:
+    for run in listed:
         ours = managed(run.display_name or "", run.description) is not None
         if (
             ours

@@ -1,6 +1,7 @@
 """A stateful local stand-in for the KFP v2beta1 REST API (the parts kfops uses).
 
-Keeps pipelines and versions in memory, answers ``display_name`` filters, refuses
+Keeps pipelines and versions in memory, answers ``display_name`` filters, pages every
+listing (``page_size`` capped at ``max_page_size``, ``next_page_token``), refuses
 duplicate names with 409 like the real server, requires a Bearer token, and can
 inject faults (a status for the next N requests, or a delay) to test retries and
 timeouts. Every request is logged as ``(method, path)`` so tests can count uploads.
@@ -36,6 +37,7 @@ class State:
     slow_paths: tuple[str, ...] = ()  # delay only these path prefixes (default: every path)
     experiments: dict[str, dict[str, Any]] = field(default_factory=dict)
     recurring: dict[str, dict[str, Any]] = field(default_factory=dict)
+    max_page_size: int = 2  # small, so every multi-item listing in the tests pages
     max_enabled: int = 0  # most enabled recurring runs ever seen at once for one display name
     ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -66,6 +68,17 @@ def _matches(item: dict[str, Any], raw_filter: str | None) -> bool:
         if predicate.get("operation") in ("EQUALS", 1) and item.get(predicate["key"]) != value:
             return False
     return True
+
+
+def _page(items: list[dict[str, Any]], field: str, query: dict[str, str], cap: int) -> dict[str, Any]:
+    """One page of a listing, like the server: ``page_size`` (capped), ``page_token``, ``next_page_token``."""
+    start = int(query.get("page_token") or 0)
+    size = min(int(query.get("page_size") or cap), cap)
+    page = items[start : start + size]
+    body: dict[str, Any] = {field: page, "total_size": len(items)} if page else {}
+    if start + size < len(items):
+        body["next_page_token"] = str(start + size)
+    return body
 
 
 def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
@@ -110,7 +123,7 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
             parts = [p for p in path.split("/") if p]
             if parts == ["pipelines"] and method == "GET":
                 found = [p for p in state.pipelines.values() if _matches(p, query.get("filter"))]
-                return 200, {"pipelines": found, "total_size": len(found)} if found else {}
+                return 200, _page(found, "pipelines", query, state.max_page_size)
             if parts == ["pipelines", "create"] and method == "POST":
                 body = self._body()
                 name = body["pipeline"]["display_name"]
@@ -133,7 +146,7 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
                     return 404, {"error": "pipeline not found", "code": 5}
                 if method == "GET":
                     found = [v for v in state.versions[pipeline_id] if _matches(v, query.get("filter"))]
-                    return 200, {"pipeline_versions": found, "total_size": len(found)} if found else {}
+                    return 200, _page(found, "pipeline_versions", query, state.max_page_size)
                 body = self._body()
                 if any(v["display_name"] == body["display_name"] for v in state.versions[pipeline_id]):
                     return 409, {"error": "version already exists", "code": 6}
@@ -141,7 +154,7 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
             if parts == ["experiments"]:
                 if method == "GET":
                     found = [e for e in state.experiments.values() if _matches(e, query.get("filter"))]
-                    return 200, {"experiments": found, "total_size": len(found)} if found else {}
+                    return 200, _page(found, "experiments", query, state.max_page_size)
                 body = self._body()
                 experiment_id = f"e{next(state.ids)}"
                 state.experiments[experiment_id] = {**body, "experiment_id": experiment_id}
@@ -153,7 +166,7 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
                         for r in state.recurring.values()
                         if r.get("experiment_id") == query.get("experiment_id", r.get("experiment_id"))
                     ]
-                    return 200, {"recurringRuns": found, "total_size": len(found)} if found else {}
+                    return 200, _page(found, "recurringRuns", query, state.max_page_size)
                 body = self._body()
                 run_id = f"r{next(state.ids)}"
                 mode = body.get("mode", "ENABLE")

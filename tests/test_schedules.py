@@ -242,3 +242,18 @@ def test_dry_run_reports_schedule_changes_and_writes_nothing(
     assert result.schedules["created"] == ["nightly"] and len(result.uploaded) == 1
     assert not [m for m, path in state.log if m in ("POST", "DELETE")]
     assert state.pipelines == {} and state.recurring == {}
+
+
+def test_listings_follow_every_page_of_results(compiled: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With one item per page, three managed runs still reconcile to no change on redeploy."""
+    monkeypatch.setattr(deploy_module, "BACKOFF_SECONDS", 0.01)
+    entries = [{**NIGHTLY_ENTRY, "name": f"nightly-{i}"} for i in range(3)]
+    schedules = _write(tmp_path / "s.yaml", *entries)
+    with serve(State(token=TOKEN, max_page_size=1)) as (host, state):
+        deploy(host, TOKEN, compiled, schedules_file=schedules)
+        before = len(state.log)
+        second = deploy(host, TOKEN, compiled, schedules_file=schedules)
+        listing_requests = [p for m, p in state.log[before:] if m == "GET" and p.endswith("/recurringruns")]
+        assert len(listing_requests) == 3  # one page per run, nothing missed
+        assert all(not changes for changes in second.schedules.values())
+        assert sorted(_runs(state)) == [f"kfops:nightly-{i}" for i in range(3)]

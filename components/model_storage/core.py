@@ -6,37 +6,13 @@ import re
 from datetime import datetime
 from typing import Any
 
-from components.shared.errors import InputError
 from components.shared.lineage import training_parameters
-from components.shared.store import LAYOUT
-
-#: Model names become S3 key parts and KServe InferenceService names: DNS-label rules.
-MODEL_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
-
-
-def check_model_name(name: str) -> str:
-    """Return ``name`` if it is a valid model name.
-
-    Raises:
-        InputError: Not lowercase letters, digits and '-', 1-63 characters.
-    """
-    if not MODEL_NAME.match(name):
-        raise InputError(
-            f"invalid model name {name!r}: use 1-63 lowercase letters, digits and '-', "
-            "starting and ending with a letter or digit"
-        )
-    return name
 
 
 def new_version(created_at: datetime, run_id: str) -> str:
     """A sortable, unique version id: ``YYYYMMDD-HHMMSS-<run id, 8 chars>``."""
     slug = re.sub(r"[^a-z0-9]", "", run_id.lower())[-8:] or "local"
     return f"{created_at:%Y%m%d-%H%M%S}-{slug}"
-
-
-def version_prefix(model_name: str, version: str) -> str:
-    """Store key prefix of one model version: ``models/<name>/<version>``."""
-    return f"{LAYOUT.models}/{check_model_name(model_name)}/{version}"
 
 
 def build_metadata(

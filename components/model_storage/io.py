@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from components.model_storage.core import build_metadata, check_model_name, new_version, version_prefix
+from components.model_storage.core import build_metadata, new_version
 from components.shared.artifacts import METADATA_FILE, MODEL_FILE
 from components.shared.errors import StoreError
+from components.shared.models import check_model_name, version_prefix
 from components.shared.store import LAYOUT, open_store, read_uri
 from components.shared.tables import read_parquet_metadata
 

@@ -12,9 +12,10 @@ from typing import Any
 import joblib
 import pytest
 
-from components.model_storage.core import check_model_name, new_version
+from components.model_storage.core import new_version
 from components.model_storage.io import StoredModel, list_versions, load_version_metadata, store_model
 from components.shared.errors import InputError, ObjectExistsError, StoreError
+from components.shared.models import check_model_name
 from components.shared.tables import read_parquet
 
 NOW = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
