@@ -1,4 +1,4 @@
-"""Benchmark: the gate's error rates, by simulation of `kfops.gate.decide` on synthetic predictions.
+"""Benchmark: the gate's error rates, by simulation of `components.champion.decide` on synthetic predictions.
 
 Each simulation draws a binary evaluation set (``y_true`` balanced at random) and
 two models whose per-example correctness is drawn independently with the given

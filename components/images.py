@@ -26,6 +26,13 @@ DEFAULT_REGISTRY = "kfops.local"
 IMAGE_PREFIX = "kfops-"
 TAG_PREFIX = "c-"
 SHARED_INPUTS = ("__init__.py", "shared")  # what every Dockerfile copies besides its own folder
+#: Other components' folders an image also copies, because its code imports them
+#: (each Dockerfile's COPY lines must match; tests/test_images.py checks it).
+EXTRA_INPUTS: dict[str, tuple[str, ...]] = {
+    "champion": ("evaluate",),
+    "monitoring": ("evaluate",),
+    "retrain_trigger": ("monitoring",),
+}
 _SKIPPED_SUFFIXES = (".md", ".pyc")
 
 
@@ -42,7 +49,7 @@ def repository(component: str) -> str:
 def image_inputs(component: str, root: Path = COMPONENTS_DIR) -> list[Path]:
     """The files that go into a component's image, sorted (what its tag hashes)."""
     files: list[Path] = []
-    for entry in (*SHARED_INPUTS, component):
+    for entry in (*SHARED_INPUTS, *EXTRA_INPUTS.get(component, ()), component):
         path = root / entry
         candidates = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
         files += [

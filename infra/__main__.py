@@ -15,7 +15,7 @@ from infra.registry import Registry, RegistryArgs
 from infra.storage import ArtifactStore, ArtifactStoreArgs
 
 try:
-    config = load_config(pulumi.Config("kfops"), pulumi.Config("aws").get("region"))
+    config = load_config(pulumi.Config("kfops"), pulumi.Config("aws").get("region"), pulumi.get_stack())
 except ConfigError as error:
     raise pulumi.RunError(str(error)) from None
 
@@ -59,5 +59,7 @@ pulumi.export("pipelineRoot", pulumi.Output.concat(store.uri, "/pipelines"))
 pulumi.export("imageRegistry", registry.registry_host)  # KFOPS_IMAGE_REGISTRY
 pulumi.export("deployRoleArn", identity.deploy_role.arn)  # KFOPS_APPLY_ROLE_ARN
 pulumi.export("pullRequestRoleArn", identity.pull_request_role.arn)  # KFOPS_GATE_ROLE_ARN
+pulumi.export("infraPreviewRoleArn", identity.infra_preview_role.arn)  # KFOPS_INFRA_PREVIEW_ROLE_ARN
+pulumi.export("infraApplyRoleArn", identity.infra_apply_role.arn)  # KFOPS_INFRA_APPLY_ROLE_ARN (environment)
 pulumi.export("pipelineRoleArns", {ns: role.arn for ns, role in identity.pipeline_roles.items()})
 pulumi.export("kserveRoleArns", {ns: role.arn for ns, role in identity.kserve_roles.items()})

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from kfops.kserve import SERVICE_ACCOUNT as KSERVE_SERVICE_ACCOUNT
+
 NAMESPACE = "kfops"
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -25,6 +27,8 @@ _OIDC_ARN = re.compile(r"^arn:aws[\w-]*:iam::\d{12}:oidc-provider/token\.actions
 _REPOSITORY = re.compile(r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$")
 _REF_NAME = re.compile(r"^[A-Za-z0-9._/-]{1,255}$")
 _CLUSTER = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_KMS_ALIAS = re.compile(r"^alias/[A-Za-z0-9/_-]{1,250}$")
 
 SCHEMES = ("internal", "internet-facing")
 WORLD = ("0.0.0.0/0", "::/0")
@@ -66,6 +70,11 @@ class InfraConfig:
         untagged_image_days: Days before untagged images expire.
         kserve_service_account: ServiceAccount (in each profile namespace) KServe loads models with.
         ci_service_account: ServiceAccount CI mints KFP tokens for (in each profile namespace).
+        infra_environment: GitHub environment allowed to run ``pulumi up`` on this stack
+            (default ``infra-<stack>``: ``infra-dev``, ``infra-prod``).
+        pulumi_state_bucket: S3 bucket of the Pulumi state ("" means ``kfops-pulumi-state-<account id>``).
+        pulumi_secrets_key_alias: KMS alias of the stack's secrets provider
+            (default ``alias/kfops-pulumi-<stack>``, as in ``Pulumi.<stack>.yaml``).
     """
 
     region: str
@@ -87,6 +96,9 @@ class InfraConfig:
     untagged_image_days: int
     kserve_service_account: str
     ci_service_account: str
+    infra_environment: str
+    pulumi_state_bucket: str
+    pulumi_secrets_key_alias: str
 
     @property
     def deploy_subject(self) -> str:
@@ -99,6 +111,11 @@ class InfraConfig:
     def pull_request_subject(self) -> str:
         """The GitHub OIDC ``sub`` of this repository's pull-request workflows."""
         return f"repo:{self.github_repository}:pull_request"
+
+    @property
+    def infra_apply_subject(self) -> str:
+        """The GitHub OIDC ``sub`` allowed to run ``pulumi up`` (jobs of one environment)."""
+        return f"repo:{self.github_repository}:environment:{self.infra_environment}"
 
 
 def _text(
@@ -149,12 +166,14 @@ def _is_cidr(value: str) -> bool:
     return True
 
 
-def load_config(source: ConfigSource, region: str | None) -> InfraConfig:
+def load_config(source: ConfigSource, region: str | None, stack: str = "dev") -> InfraConfig:
     """Read and validate every setting.
 
     Args:
         source: Pulumi config of the ``kfops`` namespace.
         region: The ``aws:region`` setting.
+        stack: The Pulumi stack's name (``pulumi.get_stack()``); it names the defaults of
+            ``infraEnvironment`` and ``pulumiSecretsKeyAlias``.
 
     Raises:
         ConfigError: A missing or invalid value, naming the key.
@@ -196,6 +215,16 @@ def load_config(source: ConfigSource, region: str | None) -> InfraConfig:
         )
     if not branch:
         environment = environment or "main"
+    # `pulumi up` is trusted from its own environment (default infra-<stack>), never from the
+    # one that deploys pipelines: a job of main.yml must not be able to change IAM.
+    infra_environment = _text(
+        source, "infraEnvironment", _REF_NAME, "a GitHub environment name", f"infra-{stack}"
+    )
+    if infra_environment == environment:
+        raise ConfigError(
+            f"{NAMESPACE}:infraEnvironment = {infra_environment!r} is invalid: expected an environment "
+            f"other than the deploy environment"
+        )
     return InfraConfig(
         region=region,
         cluster_name=_text(source, "clusterName", _CLUSTER, "the EKS cluster name"),
@@ -221,7 +250,16 @@ def load_config(source: ConfigSource, region: str | None) -> InfraConfig:
         image_retention_count=_int(source, "imageRetentionCount", 30, 1, 1000),
         untagged_image_days=_int(source, "untaggedImageDays", 7, 1, 365),
         kserve_service_account=_text(
-            source, "kserveServiceAccount", _DNS_LABEL, "a ServiceAccount name", "kserve-models"
+            source, "kserveServiceAccount", _DNS_LABEL, "a ServiceAccount name", KSERVE_SERVICE_ACCOUNT
         ),
         ci_service_account=_text(source, "ciServiceAccount", _DNS_LABEL, "a ServiceAccount name", "kfops-ci"),
+        infra_environment=infra_environment,
+        pulumi_state_bucket=_text(source, "pulumiStateBucket", _BUCKET, "an S3 bucket name", ""),
+        pulumi_secrets_key_alias=_text(
+            source,
+            "pulumiSecretsKeyAlias",
+            _KMS_ALIAS,
+            "a KMS alias such as alias/kfops-pulumi-dev",
+            f"alias/kfops-pulumi-{stack}",
+        ),
     )

@@ -10,12 +10,19 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.images import IMAGE_PREFIX
 from infra import policies
 from infra.config import InfraConfig
 
 GITHUB_ISSUER = "token.actions.githubusercontent.com"
 STS_AUDIENCE = "sts.amazonaws.com"
 PIPELINE_SERVICE_ACCOUNT = "default-editor"  # what Kubeflow runs pipeline pods as, per profile
+# EKS access policies of the infrastructure roles: `pulumi up` applies Kubernetes objects
+# cluster-wide (Ingress, RequestAuthentication, RBAC in every profile namespace); a preview
+# only reads (the Kubernetes provider falls back to a client-side diff when the server-side
+# dry run, which needs `patch`, is refused).
+CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
+CLUSTER_VIEW_POLICY = "AmazonEKSViewPolicy"
 
 
 @dataclass(frozen=True)
@@ -43,13 +50,46 @@ def _json(builder: Callable[..., dict[str, Any]], *values: Any) -> pulumi.Output
     return pulumi.Output.all(*values).apply(lambda resolved: json.dumps(builder(*resolved)))
 
 
+def _access_policy_arn(partition: str, policy: str) -> str:
+    return f"arn:{partition}:eks::aws:cluster-access-policy/{policy}"
+
+
+def _infra_scope(name: str, cfg: InfraConfig, cluster_arn: str) -> policies.InfraScope:
+    """ARNs and name patterns of what the infrastructure roles may touch (from the cluster's ARN)."""
+    _, partition, _, region, account, _ = cluster_arn.split(":", 5)
+    state_bucket = cfg.pulumi_state_bucket or f"kfops-pulumi-state-{account}"
+    return policies.InfraScope(
+        state_bucket_arn=f"arn:{partition}:s3:::{state_bucket}",
+        secrets_key_arns=f"arn:{partition}:kms:{region}:{account}:key/*",
+        secrets_key_alias=cfg.pulumi_secrets_key_alias,
+        cluster_arn=cluster_arn,
+        access_entries_arn=(
+            f"arn:{partition}:eks:{region}:{account}:access-entry/{cfg.cluster_name}/role/{account}/{name}-*"
+        ),
+        cluster_access_policy_arns=tuple(
+            _access_policy_arn(partition, p) for p in (CLUSTER_ADMIN_POLICY, CLUSTER_VIEW_POLICY)
+        ),
+        roles_arn=f"arn:{partition}:iam::{account}:role/{name}-*",
+        oidc_provider_arn=(
+            ""
+            if cfg.github_oidc_provider_arn
+            else f"arn:{partition}:iam::{account}:oidc-provider/{GITHUB_ISSUER}"
+        ),
+        repositories_arn=f"arn:{partition}:ecr:{region}:{account}:repository/{IMAGE_PREFIX}*",
+        encryption_key_arn=cfg.kms_key_arn,
+    )
+
+
 class Identity(pulumi.ComponentResource):
     """IAM roles, each trusted by exactly one identity and allowed exactly its job.
 
     * per profile namespace: ``default-editor`` (pipeline pods) and KServe's
       ServiceAccount, through IRSA (``StringEquals`` on ``sub`` and ``aud``);
     * GitHub Actions through OIDC: a deploy role for one environment or branch,
-      a read-only role for pull requests.
+      a read-only role for pull requests;
+    * ``pulumi`` from GitHub Actions (``.github/workflows/infra.yml``): ``infra-preview``
+      for pull requests (read only) and ``infra-apply`` for the jobs of one environment
+      (``infra-<stack>``), each with an EKS access entry (view / cluster admin).
     """
 
     def __init__(self, name: str, args: IdentityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -96,10 +136,48 @@ class Identity(pulumi.ComponentResource):
             _json(policies.pull_request_checks, args.bucket_arn, args.repository_arns),
             "GitHub Actions pull-request checks (read only)",
         )
+        scope = _infra_scope(name, cfg, args.cluster_arn)
+        self.infra_preview_role = self._role(
+            f"{name}-infra-preview",
+            _json(
+                lambda arn: policies.web_identity_trust(
+                    arn, GITHUB_ISSUER, [cfg.pull_request_subject], STS_AUDIENCE
+                ),
+                provider_arn,
+            ),
+            pulumi.Output.from_input(json.dumps(policies.infra_preview(scope))),
+            "GitHub Actions pulumi preview on pull requests (read only)",
+        )
+        self.infra_apply_role = self._role(
+            f"{name}-infra-apply",
+            _json(
+                lambda arn: policies.web_identity_trust(
+                    arn, GITHUB_ISSUER, [cfg.infra_apply_subject], STS_AUDIENCE
+                ),
+                provider_arn,
+            ),
+            _json(lambda bucket: policies.infra_apply(scope, bucket), args.bucket_arn),
+            "GitHub Actions pulumi up from " + cfg.infra_apply_subject,
+        )
+        partition = args.cluster_arn.split(":")[1]
+        self._cluster_access(
+            f"{name}-infra-preview",
+            cfg,
+            self.infra_preview_role,
+            _access_policy_arn(partition, CLUSTER_VIEW_POLICY),
+        )
+        self._cluster_access(
+            f"{name}-infra-apply",
+            cfg,
+            self.infra_apply_role,
+            _access_policy_arn(partition, CLUSTER_ADMIN_POLICY),
+        )
         self.register_outputs(
             {
                 "deployRoleArn": self.deploy_role.arn,
                 "pullRequestRoleArn": self.pull_request_role.arn,
+                "infraPreviewRoleArn": self.infra_preview_role.arn,
+                "infraApplyRoleArn": self.infra_apply_role.arn,
             }
         )
 
@@ -124,6 +202,24 @@ class Identity(pulumi.ComponentResource):
             args.cluster_issuer,
         )
         return self._role(name, trust, policy, f"IRSA for {namespace}/{service_account}")
+
+    def _cluster_access(self, name: str, cfg: InfraConfig, role: aws.iam.Role, policy_arn: str) -> None:
+        """An EKS access entry for ``role`` with one cluster-wide access policy."""
+        entry = aws.eks.AccessEntry(
+            f"{name}-access",
+            cluster_name=cfg.cluster_name,
+            principal_arn=role.arn,
+            type="STANDARD",
+            opts=self._child,
+        )
+        aws.eks.AccessPolicyAssociation(
+            f"{name}-access-policy",
+            cluster_name=cfg.cluster_name,
+            principal_arn=entry.principal_arn,
+            policy_arn=policy_arn,
+            access_scope={"type": "cluster"},
+            opts=self._child,
+        )
 
     def _role(
         self, name: str, trust: pulumi.Output[str], policy: pulumi.Output[str], description: str

@@ -15,6 +15,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from components.retrain_trigger.core import TOKEN_POD_LABEL
+from kfops.kserve import SERVICE_ACCOUNT as KSERVE_SERVICE_ACCOUNT
+
 Obj = dict[str, Any]
 
 PIPELINES_AUDIENCE = "pipelines.kubeflow.org"
@@ -56,7 +59,7 @@ class ProfileValues:
     namespace: str
     pipeline_root: str
     ci_service_account: str = "kfops-ci"
-    kserve_service_account: str = "kserve-models"
+    kserve_service_account: str = KSERVE_SERVICE_ACCOUNT
     region: str = "eu-west-1"
     pipeline_role_arn: str = ""
     kserve_role_arn: str = ""
@@ -74,10 +77,11 @@ def pod_default(values: ProfileValues) -> Obj:
     return {
         "apiVersion": "kubeflow.org/v1alpha1",
         "kind": "PodDefault",
-        "metadata": _meta("access-ml-pipeline", values.namespace),
+        "metadata": _meta(TOKEN_POD_LABEL[0], values.namespace),
         "spec": {
             "desc": "Allow access to Kubeflow Pipelines",
-            "selector": {"matchLabels": {"access-ml-pipeline": "true"}},
+            # The label the monitoring pipeline's trigger task carries (one definition).
+            "selector": {"matchLabels": dict([TOKEN_POD_LABEL])},
             "env": [{"name": "KF_PIPELINES_SA_TOKEN_PATH", "value": f"{TOKEN_DIR}/token"}],
             "volumes": [
                 {

@@ -3,11 +3,14 @@
 Each permission policy is as narrow as its job: object actions on named prefixes
 of one bucket, ``ListBucket`` limited to those prefixes, ECR actions on this
 project's repositories. The one wildcard resource is ``ecr:GetAuthorizationToken``,
-which AWS only accepts on ``*``.
+which AWS only accepts on ``*``. The infrastructure roles (``pulumi preview`` and
+``pulumi up`` from CI) follow the same rule with name-prefix ARNs; ``infra_apply`` is
+admin-like by nature (it writes IAM policies) and says so.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from components.shared.store import LAYOUT
@@ -123,6 +126,248 @@ def pull_request_checks(bucket_arn: str, repository_arns: list[str]) -> Policy:
         },
         {"Sid": "SeeImages", "Effect": "Allow", "Action": "ecr:DescribeImages", "Resource": repository_arns},
     )
+
+
+#: Where the Pulumi DIY backend keeps stacks, locks, history and backups in its bucket.
+PULUMI_STATE_PREFIX = ".pulumi"
+
+#: What ``pulumi up`` needs on the artifact bucket: create/delete it and read/write every
+#: bucket-level setting the provider reads back (no object access).
+ARTIFACT_BUCKET_ACTIONS = [
+    "s3:CreateBucket",
+    "s3:DeleteBucket",
+    "s3:ListBucket",
+    "s3:GetBucketLocation",
+    "s3:GetBucketAcl",
+    "s3:GetBucketCORS",
+    "s3:GetBucketWebsite",
+    "s3:GetAccelerateConfiguration",
+    "s3:GetBucketRequestPayment",
+    "s3:GetBucketLogging",
+    "s3:GetReplicationConfiguration",
+    "s3:GetBucketObjectLockConfiguration",
+    "s3:GetBucketTagging",
+    "s3:PutBucketTagging",
+    "s3:GetBucketPolicy",
+    "s3:PutBucketPolicy",
+    "s3:DeleteBucketPolicy",
+    "s3:GetBucketVersioning",
+    "s3:PutBucketVersioning",
+    "s3:GetEncryptionConfiguration",
+    "s3:PutEncryptionConfiguration",
+    "s3:GetLifecycleConfiguration",
+    "s3:PutLifecycleConfiguration",
+    "s3:GetBucketPublicAccessBlock",
+    "s3:PutBucketPublicAccessBlock",
+    "s3:GetBucketOwnershipControls",
+    "s3:PutBucketOwnershipControls",
+]
+
+#: ECR repositories and their lifecycle policies (no image push or pull).
+REPOSITORY_ACTIONS = [
+    "ecr:CreateRepository",
+    "ecr:DeleteRepository",
+    "ecr:DescribeRepositories",
+    "ecr:ListTagsForResource",
+    "ecr:TagResource",
+    "ecr:UntagResource",
+    "ecr:PutImageTagMutability",
+    "ecr:PutImageScanningConfiguration",
+    "ecr:GetLifecyclePolicy",
+    "ecr:PutLifecyclePolicy",
+    "ecr:DeleteLifecyclePolicy",
+]
+
+#: IAM roles with inline policies. No ``iam:PassRole`` (nothing here hands a role to a
+#: service) and no managed-policy attachment (every permission is an inline document).
+ROLE_ACTIONS = [
+    "iam:CreateRole",
+    "iam:DeleteRole",
+    "iam:GetRole",
+    "iam:UpdateRole",
+    "iam:UpdateRoleDescription",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:TagRole",
+    "iam:UntagRole",
+    "iam:ListRoleTags",
+    "iam:ListRolePolicies",
+    "iam:ListAttachedRolePolicies",
+    "iam:ListInstanceProfilesForRole",
+    "iam:GetRolePolicy",
+    "iam:PutRolePolicy",
+    "iam:DeleteRolePolicy",
+]
+
+OIDC_PROVIDER_ACTIONS = [
+    "iam:CreateOpenIDConnectProvider",
+    "iam:DeleteOpenIDConnectProvider",
+    "iam:GetOpenIDConnectProvider",
+    "iam:AddClientIDToOpenIDConnectProvider",
+    "iam:RemoveClientIDFromOpenIDConnectProvider",
+    "iam:UpdateOpenIDConnectProviderThumbprint",
+    "iam:TagOpenIDConnectProvider",
+    "iam:UntagOpenIDConnectProvider",
+    "iam:ListOpenIDConnectProviderTags",
+]
+
+
+@dataclass(frozen=True)
+class InfraScope:
+    """What the infrastructure roles may touch: ARNs and ARN patterns of one stack.
+
+    Attributes:
+        state_bucket_arn: The Pulumi state bucket.
+        secrets_key_arns: KMS keys of the account and region (``.../key/*``), narrowed
+            to the stack's secrets key by ``secrets_key_alias``.
+        secrets_key_alias: The alias of the stack's secrets provider key.
+        cluster_arn: The EKS cluster.
+        access_entries_arn: Access entries of this project's roles on that cluster.
+        cluster_access_policy_arns: The EKS access policies the program associates.
+        roles_arn: This project's IAM roles (``role/<prefix>-*``).
+        oidc_provider_arn: The GitHub OIDC provider, "" when an existing one is reused.
+        repositories_arn: This project's ECR repositories (``repository/kfops-*``).
+        encryption_key_arn: KMS key of the bucket and repositories, "" for AES256.
+    """
+
+    state_bucket_arn: str
+    secrets_key_arns: str
+    secrets_key_alias: str
+    cluster_arn: str
+    access_entries_arn: str
+    cluster_access_policy_arns: tuple[str, ...]
+    roles_arn: str
+    oidc_provider_arn: str
+    repositories_arn: str
+    encryption_key_arn: str
+
+
+def _pulumi_state(scope: InfraScope, actions: list[str]) -> list[dict[str, Any]]:
+    return [
+        {
+            # Unconditioned: S3 answers a missing key with 404 (not 403) only to a principal
+            # that may list, and the backend probes for keys; the bucket holds only state.
+            "Sid": "ListPulumiState",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": scope.state_bucket_arn,
+        },
+        {
+            "Sid": "PulumiStateObjects",
+            "Effect": "Allow",
+            "Action": actions,
+            "Resource": f"{scope.state_bucket_arn}/{PULUMI_STATE_PREFIX}/*",
+        },
+        {
+            # The stack's data key was created (Encrypt) once by `pulumi stack init` on a
+            # laptop; CI only decrypts it. kms:ResourceAliases picks the one key by alias.
+            "Sid": "DecryptStackSecrets",
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": scope.secrets_key_arns,
+            "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": scope.secrets_key_alias}},
+        },
+        {
+            "Sid": "FindCluster",
+            "Effect": "Allow",
+            "Action": "eks:DescribeCluster",
+            "Resource": scope.cluster_arn,
+        },
+    ]
+
+
+def infra_preview(scope: InfraScope) -> Policy:
+    """``pulumi preview`` on pull requests: read the state, decrypt its secrets, find the cluster.
+
+    A preview without ``--refresh`` diffs the program against the state and calls AWS only
+    for the program's lookups (``eks:DescribeCluster``; ``sts:GetCallerIdentity`` needs no
+    permission), so the role needs no read access to the managed resources themselves.
+    The AWS managed ``ReadOnlyAccess`` policy would also allow ``--refresh`` (drift in the
+    comment), but it lets the pull request's code read every object of every bucket in the
+    account; a same-repository PR's code runs with this role, so it stays this narrow.
+    Kubernetes objects are previewed through the role's EKS access entry (view only).
+    """
+    return _document(*_pulumi_state(scope, ["s3:GetObject"]))
+
+
+def infra_apply(scope: InfraScope, artifact_bucket_arn: str) -> Policy:
+    """``pulumi up`` from the ``infra-*`` environments: everything the program manages.
+
+    Admin-like by nature, and documented as such: a role that writes IAM policies for
+    ``role/kfops-*`` (itself included) and bucket policies can grant itself more. What
+    bounds it: each statement names this project's resources (the bucket by ARN, the
+    repositories, roles and access entries by name prefix, the one OIDC provider); no
+    ``iam:PassRole``; access entries only for this project's roles and only with the two
+    access policies the program uses; and its trust (jobs of one protected environment).
+    Kubernetes objects are applied through its EKS access entry (cluster admin).
+    """
+    statements: list[dict[str, Any]] = [
+        *_pulumi_state(scope, ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]),
+        {
+            "Sid": "ManageArtifactBucket",
+            "Effect": "Allow",
+            "Action": ARTIFACT_BUCKET_ACTIONS,
+            "Resource": artifact_bucket_arn,
+        },
+        {
+            "Sid": "ManageComponentRepositories",
+            "Effect": "Allow",
+            "Action": REPOSITORY_ACTIONS,
+            "Resource": scope.repositories_arn,
+        },
+        {"Sid": "ManageProjectRoles", "Effect": "Allow", "Action": ROLE_ACTIONS, "Resource": scope.roles_arn},
+        {
+            "Sid": "CreateAccessEntriesForProjectRoles",
+            "Effect": "Allow",
+            "Action": "eks:CreateAccessEntry",
+            "Resource": scope.cluster_arn,
+            "Condition": {"ArnLike": {"eks:principalArn": scope.roles_arn}},
+        },
+        {
+            "Sid": "ManageProjectAccessEntries",
+            "Effect": "Allow",
+            "Action": [
+                "eks:DescribeAccessEntry",
+                "eks:UpdateAccessEntry",
+                "eks:DeleteAccessEntry",
+                "eks:ListAssociatedAccessPolicies",
+            ],
+            "Resource": scope.access_entries_arn,
+        },
+        {
+            "Sid": "AssociateKnownAccessPolicies",
+            "Effect": "Allow",
+            "Action": ["eks:AssociateAccessPolicy", "eks:DisassociateAccessPolicy"],
+            "Resource": scope.access_entries_arn,
+            "Condition": {"ArnEquals": {"eks:policyArn": list(scope.cluster_access_policy_arns)}},
+        },
+    ]
+    if scope.oidc_provider_arn:
+        statements.append(
+            {
+                "Sid": "ManageGithubOidcProvider",
+                "Effect": "Allow",
+                "Action": OIDC_PROVIDER_ACTIONS,
+                "Resource": scope.oidc_provider_arn,
+            }
+        )
+    if scope.encryption_key_arn:
+        statements += [
+            {
+                # ECR creates a grant on the key for each repository it encrypts.
+                "Sid": "GrantEncryptionKeyToAws",
+                "Effect": "Allow",
+                "Action": "kms:CreateGrant",
+                "Resource": scope.encryption_key_arn,
+                "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            },
+            {
+                "Sid": "UseEncryptionKey",
+                "Effect": "Allow",
+                "Action": ["kms:DescribeKey", "kms:RetireGrant"],
+                "Resource": scope.encryption_key_arn,
+            },
+        ]
+    return _document(*statements)
 
 
 def deny_insecure_transport(bucket_arn: str) -> Policy:

@@ -29,6 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", help="train a model on the bundled dataset locally, then gate it against main's baseline"
     )
     demo.add_argument("--store", help="store root (default: .kfops/store or $KFOPS_STORE)")
+    demo.add_argument(
+        "--loop",
+        action="store_true",
+        help="continuous training instead: drifting windows, monitoring, retraining, champion (fresh store)",
+    )
 
     run = commands.add_parser("run", help="run a pipeline locally with kfp.local")
     run.add_argument("pipeline", help="pipeline name, e.g. training")
@@ -37,6 +42,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--store", help="store root (default: .kfops/store or $KFOPS_STORE)")
     run.add_argument("-v", "--verbose", action="store_true", help="stream every task's output")
+    run.add_argument(
+        "--dry-run", action="store_true", help="monitoring: say which retraining would start, start none"
+    )
+
+    champion = commands.add_parser("champion", help="the champion model version of a model name")
+    champion_cmd = champion.add_subparsers(dest="champion_command", required=True, metavar="ACTION")
+    for action, text in (
+        ("show", "the current champion (JSON)"),
+        ("history", "every promotion and rollback (JSON)"),
+        ("rollback", "make an earlier version champion again"),
+    ):
+        sub = champion_cmd.add_parser(action, help=text)
+        sub.add_argument("model", help="model name")
+        sub.add_argument("--store", help="store root (default: .kfops/store or $KFOPS_STORE)")
+        if action == "rollback":
+            sub.add_argument("--to", default="", help="version (default: the previous champion)")
 
     comp = commands.add_parser("compile", help="compile every pipeline to YAML")
     comp.add_argument("--output-dir", type=Path, default=Path("build/pipelines"))
@@ -108,6 +129,24 @@ def build_parser() -> argparse.ArgumentParser:
     plan_cmd.add_argument("--schedules", type=Path, default=DEFAULT_SCHEDULES)
     plan_cmd.add_argument("--json", action="store_true")
 
+    serve = commands.add_parser("serve", help="serve a stored model version with KServe (InferenceService)")
+    serve.add_argument("model", metavar="MODEL[:VERSION]", help="model name; no :VERSION serves the champion")
+    serve.add_argument("--namespace", default="", help="profile namespace (default: kubeconfig context's)")
+    serve.add_argument("--store", help="store with the model (default: .kfops/store or $KFOPS_STORE)")
+    serve.add_argument("--name", default="", help="InferenceService name (default: the model name)")
+    serve.add_argument("--context", default="", help="kubeconfig context (default: current; else in-cluster)")
+    serve.add_argument(
+        "--service-account",
+        default=None,
+        help="ServiceAccount with the read-only IRSA role (default: infra's kserveServiceAccount default)",
+    )
+    serve.add_argument(
+        "--runtime-version",
+        default="",
+        help="KServe sklearn server image tag (pick one whose scikit-learn matches the model's)",
+    )
+    serve.add_argument("--dry-run", action="store_true", help="print the InferenceService; write nothing")
+
     manifests = commands.add_parser("manifests", help="Kubernetes objects under manifests/")
     manifests_cmd = manifests.add_subparsers(dest="manifests_command", required=True, metavar="ACTION")
     render = manifests_cmd.add_parser("render", help="write manifests/ from infra/kubernetes_objects.py")
@@ -136,6 +175,15 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     from kfops.local_run import parse_record, run_pipeline
     from kfops.report import run_summary
 
+    if args.pipeline == "monitoring":
+        from kfops.continuous import run_monitoring_locally
+
+        run_monitoring_locally(
+            args.param, settings, store=args.store, verbose=args.verbose, dry_run=args.dry_run
+        )
+        return 0
+    if args.dry_run:
+        raise InputError("--dry-run applies to the monitoring pipeline only")
     result = run_pipeline(
         args.pipeline, args.param, settings=settings, store=args.store, verbose=args.verbose
     )
@@ -144,8 +192,26 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _champion(args: argparse.Namespace, settings: Settings) -> int:
+    from kfops import continuous
+
+    store = args.store or settings.store
+    if args.champion_command == "show":
+        continuous.print_json(continuous.show_champion(store, args.model))
+    elif args.champion_command == "history":
+        continuous.print_json(continuous.champion_history(store, args.model))
+    else:
+        record = continuous.rollback(store, args.model, args.to)
+        print(f"champion of {args.model} is now {record['version']} ({record['reason']})")
+    return 0
+
+
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
     """Train on the bundled data, gate against main's baseline; seed the baseline once."""
+    if args.loop:
+        from kfops.continuous import loop_demo
+
+        return loop_demo(settings, args.store)
     from kfops.gate.baseline import promote
     from kfops.gate.command import DEFAULT_REPORT_DIR, _run_for_candidate, print_outcome
     from kfops.gate.config import load_config
@@ -282,6 +348,48 @@ def _deploy(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import os
+
+    from kfops import kserve
+    from kfops.serve import serve
+
+    result = serve(
+        args.model,
+        store_uri=args.store or settings.store,
+        namespace=args.namespace,
+        name=args.name,
+        context=args.context,
+        dry_run=args.dry_run,
+        service_account=args.service_account or kserve.SERVICE_ACCOUNT,
+        runtime_version=args.runtime_version,
+        actor=os.environ.get("GITHUB_ACTOR") or os.environ.get("USER", ""),
+    )
+    meta, obj = result.metadata, result.obj
+    sklearn = meta.get("sklearn_version") or "unknown"
+    if not args.runtime_version:
+        print(
+            f"note: the model was trained with scikit-learn {sklearn}; KServe's sklearn server must "
+            "load it with the same version (choose its image tag with --runtime-version)",
+            file=sys.stderr,
+        )
+    if args.dry_run:
+        if not obj["spec"]["predictor"]["model"]["storageUri"].startswith("s3://"):
+            print(
+                "note: storageUri is a local path, which KServe cannot load; serve from an S3 store",
+                file=sys.stderr,
+            )
+        print(result.yaml, end="")
+        return 0
+    target = f"{obj['metadata']['namespace']}/{obj['metadata']['name']}"
+    print(
+        f"{result.action} InferenceService {target}: model {meta['model_name']} version {meta['version']} "
+        f"({result.resolved_from}), {obj['spec']['predictor']['model']['storageUri']}"
+    )
+    print(f"hand-off record {result.handoff_uri}")
+    return 0
+
+
 def _manifests(args: argparse.Namespace) -> int:
     from kfops import manifests
 
@@ -314,6 +422,8 @@ def dispatch(args: argparse.Namespace) -> int:
         return _demo(args, settings)
     if args.command == "run":
         return _run(args, settings)
+    if args.command == "champion":
+        return _champion(args, settings)
     if args.command == "gate":
         from kfops.gate.command import gate_command
 
@@ -332,6 +442,8 @@ def dispatch(args: argparse.Namespace) -> int:
         return _metrics(args, settings)
     if args.command == "manifests":
         return _manifests(args)
+    if args.command == "serve":
+        return _serve(args, settings)
     if args.command == "deploy":
         return _deploy(args, settings)
     if args.command == "plan":

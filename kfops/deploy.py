@@ -199,8 +199,22 @@ def make_client(host: str, token: str, namespace: str) -> Any:
     return client
 
 
+def api_spec(spec_bytes: bytes) -> dict[str, Any]:
+    """A compiled pipeline file as the API's ``pipeline_spec`` field takes it.
+
+    A pipeline with Kubernetes settings (e.g. a pod label) compiles to two YAML
+    documents; the API then takes ``{"pipeline_spec": ..., "platform_spec": ...}``,
+    as ``kfp.Client`` sends it.
+    """
+    documents = [d for d in yaml.safe_load_all(spec_bytes) if d]
+    if len(documents) == 1:
+        return dict(documents[0])
+    return {"pipeline_spec": documents[0], "platform_spec": documents[1]}
+
+
 def referenced_images(spec: dict[str, Any]) -> set[str]:
     """Every container image a compiled pipeline references."""
+    spec = spec.get("pipeline_spec", spec)
     executors = spec.get("deploymentSpec", {}).get("executors", {})
     return {e["container"]["image"] for e in executors.values() if "container" in e}
 
@@ -285,7 +299,7 @@ def deploy(
     files = sorted(pipelines_dir.glob("*.yaml"))
     if not files:
         raise InputError(f"no compiled pipelines in {pipelines_dir} (run `kfops compile`)")
-    verify_images(set().union(*(referenced_images(yaml.safe_load(p.read_bytes())) for p in files)))
+    verify_images(set().union(*(referenced_images(api_spec(p.read_bytes())) for p in files)))
     declared = None
     if schedules_file is not None:
         from kfops.schedules import load_schedules
@@ -320,7 +334,7 @@ def deploy(
             result.versions[name] = (pipeline_id or "", f"(new) {version}")
             continue
         body_version = V2beta1PipelineVersion(
-            display_name=version, description=description, pipeline_spec=yaml.safe_load(spec_bytes)
+            display_name=version, description=description, pipeline_spec=api_spec(spec_bytes)
         )
         try:
             if pipeline_id:

@@ -6,4 +6,6 @@ to its ``@dsl.pipeline`` function's module and attribute, imported on demand.
 
 PIPELINES: dict[str, str] = {
     "training": "pipelines.training:training",
+    "inference": "pipelines.inference:inference",
+    "monitoring": "pipelines.monitoring:monitoring",
 }

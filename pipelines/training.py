@@ -1,7 +1,8 @@
-"""Training pipeline: ingest -> split -> preprocess -> train -> evaluate -> store model and metrics."""
+"""Training pipeline: ingest -> split -> preprocess -> train -> evaluate -> store -> champion challenge."""
 
 from kfp import dsl
 
+from components.champion.component import champion
 from components.evaluate.component import evaluate
 from components.ingest.component import ingest
 from components.metrics_store.component import metrics_store
@@ -28,6 +29,7 @@ def training(
     model_name: str = "breast-cancer",
     git_commit: str = "",
     git_ref: str = "",
+    champion_rules: str = "",
 ) -> str:
     """Trains a classifier on a CSV source and records model and metrics in the store.
 
@@ -45,6 +47,8 @@ def training(
         model_name: Name under which the model is stored.
         git_commit: Commit the pipeline was built from.
         git_ref: Branch or tag the pipeline was built from.
+        champion_rules: Gated metrics (JSON) the new model must not regress on against the
+            champion to replace it; empty for the performance gate's default.
 
     Returns:
         The run record (JSON) appended to the metrics store.
@@ -95,4 +99,15 @@ def training(
         model_uri=stored.outputs["uri"],
     )
     recorded.set_display_name("metrics-store").set_cpu_request("250m").set_memory_request("512Mi")
+
+    challenged = champion(
+        evaluation=evaluated.outputs["evaluation"],
+        test=parts.outputs["test"],
+        store=store,
+        model_name=model_name,
+        version=stored.outputs["version"],
+        rules=champion_rules,
+    )
+    challenged.set_display_name("champion").set_cpu_request("1").set_memory_request("2Gi")
+    challenged.after(recorded)  # the run record exists before the model can be served
     return recorded.output

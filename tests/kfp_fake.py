@@ -37,6 +37,7 @@ class State:
     slow_paths: tuple[str, ...] = ()  # delay only these path prefixes (default: every path)
     experiments: dict[str, dict[str, Any]] = field(default_factory=dict)
     recurring: dict[str, dict[str, Any]] = field(default_factory=dict)
+    runs: dict[str, dict[str, Any]] = field(default_factory=dict)
     max_page_size: int = 2  # small, so every multi-item listing in the tests pages
     max_enabled: int = 0  # most enabled recurring runs ever seen at once for one display name
     ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
@@ -146,6 +147,8 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
                     return 404, {"error": "pipeline not found", "code": 5}
                 if method == "GET":
                     found = [v for v in state.versions[pipeline_id] if _matches(v, query.get("filter"))]
+                    if query.get("sort_by", "").endswith(" desc"):  # ids grow with creation time
+                        found = found[::-1]
                     return 200, _page(found, "pipeline_versions", query, state.max_page_size)
                 body = self._body()
                 if any(v["display_name"] == body["display_name"] for v in state.versions[pipeline_id]):
@@ -159,6 +162,14 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
                 experiment_id = f"e{next(state.ids)}"
                 state.experiments[experiment_id] = {**body, "experiment_id": experiment_id}
                 return 200, state.experiments[experiment_id]
+            if parts == ["runs"]:
+                if method == "GET":
+                    found = list(state.runs.values())
+                    return 200, _page(found, "runs", query, state.max_page_size)
+                body = self._body()
+                run_id = f"run{next(state.ids)}"
+                state.runs[run_id] = {**body, "run_id": run_id, "state": "PENDING"}
+                return 200, state.runs[run_id]
             if parts == ["recurringruns"]:
                 if method == "GET":
                     found = [

@@ -24,25 +24,52 @@ def test_compile_is_byte_identical_across_runs(tmp_path: Path) -> None:
 
 
 def test_compiled_yaml_has_no_runtime_pip_install_and_uses_component_images(tmp_path: Path) -> None:
-    spec = yaml.safe_load(_compile(tmp_path)["training.yaml"])
-    executors = spec["deploymentSpec"]["executors"]
-    assert len(executors) == 7
+    compiled = _compile(tmp_path)
+    assert sorted(compiled) == ["inference.yaml", "monitoring.yaml", "training.yaml"]
     images = set()
-    for executor in executors.values():
-        container = executor["container"]
-        text = " ".join(container["command"] + container.get("args", []))
-        assert "pip install" not in text and "pip3 install" not in text
-        assert "kfp.dsl.executor_main" in text
-        images.add(container["image"])
-    assert images == {image(name) for name in component_names()}
+    for text in compiled.values():
+        spec = next(yaml.safe_load_all(text))  # a second document, if any, is the platform spec
+        for executor in spec["deploymentSpec"]["executors"].values():
+            container = executor["container"]
+            command = " ".join(container["command"] + container.get("args", []))
+            assert "pip install" not in command and "pip3 install" not in command
+            assert "kfp.dsl.executor_main" in command
+            images.add(container["image"])
+    assert images == {image(name) for name in component_names()}  # every component is used, by its image
 
 
 def test_every_task_declares_cpu_and_memory_requests(tmp_path: Path) -> None:
-    spec = yaml.safe_load(_compile(tmp_path)["training.yaml"])
-    for name, executor in spec["deploymentSpec"]["executors"].items():
-        resources = executor["container"].get("resources", {})
-        assert resources.get("resourceCpuRequest"), name
-        assert resources.get("resourceMemoryRequest"), name
+    for pipeline, text in _compile(tmp_path).items():
+        for name, executor in next(yaml.safe_load_all(text))["deploymentSpec"]["executors"].items():
+            resources = executor["container"].get("resources", {})
+            assert resources.get("resourceCpuRequest"), f"{pipeline}: {name}"
+            assert resources.get("resourceMemoryRequest"), f"{pipeline}: {name}"
+
+
+def test_only_the_monitoring_trigger_task_gets_the_kfp_token_label(tmp_path: Path) -> None:
+    """The PodDefault mounts the KFP token into pods labelled access-ml-pipeline=true: only the trigger."""
+    labelled = {}
+    for pipeline, text in _compile(tmp_path).items():
+        documents = list(yaml.safe_load_all(text))
+        platform = documents[1] if len(documents) > 1 else {}
+        executors = (
+            platform.get("platforms", {}).get("kubernetes", {}).get("deploymentSpec", {}).get("executors", {})
+        )
+        for name, config in executors.items():
+            labels = config.get("podMetadata", {}).get("labels", {})
+            if labels:
+                labelled[f"{pipeline}/{name}"] = labels
+    assert labelled == {"monitoring.yaml/exec-retrain-trigger": {"access-ml-pipeline": "true"}}
+
+
+def test_the_trigger_runs_only_when_the_rule_fires(tmp_path: Path) -> None:
+    spec = next(yaml.safe_load_all(_compile(tmp_path)["monitoring.yaml"]))
+    dag = spec["root"]["dag"]["tasks"]
+    condition = dag["condition-1"]["triggerPolicy"]["condition"]
+    assert condition == "inputs.parameter_values['pipelinechannel--monitoring-Output'] == true"
+    inner = spec["components"]["comp-condition-1"]["dag"]["tasks"]
+    assert list(inner) == ["retrain-trigger"]
+    assert inner["retrain-trigger"]["cachingOptions"] == {}  # never served from cache
 
 
 def test_registry_comes_from_one_setting(tmp_path: Path) -> None:

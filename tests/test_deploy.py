@@ -21,8 +21,37 @@ TOKEN = "good-token"
 
 
 @pytest.fixture(scope="module")
-def compiled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def all_compiled(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return compile_pipelines(tmp_path_factory.mktemp("compiled"))[0].parent
+
+
+@pytest.fixture(scope="module")
+def compiled(all_compiled: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Only the training pipeline, so request counts below are per pipeline."""
+    folder = tmp_path_factory.mktemp("training-only")
+    shutil.copy(all_compiled / "training.yaml", folder)
+    return folder
+
+
+def test_deploying_every_pipeline_twice(server: tuple[str, State], all_compiled: Path) -> None:
+    """Three pipelines: three uploads, then none; monitoring's pod label travels as its platform spec."""
+    host, state = server
+    started = time.monotonic()
+    first = deploy(host, TOKEN, all_compiled)
+    first_seconds = time.monotonic() - started
+    assert sorted(label.split("@")[0] for label in first.uploaded) == ["inference", "monitoring", "training"]
+    assert state.uploads() == 3
+    monitoring_id = next(p for p, v in state.pipelines.items() if v["display_name"] == "monitoring")
+    (version,) = state.versions[monitoring_id]
+    labels = version["pipeline_spec"]["platform_spec"]["platforms"]["kubernetes"]["deploymentSpec"][
+        "executors"
+    ]
+    assert labels["exec-retrain-trigger"]["podMetadata"]["labels"] == {"access-ml-pipeline": "true"}
+    assert version["pipeline_spec"]["pipeline_spec"]["pipelineInfo"]["name"] == "monitoring"
+    before = len(state.log)
+    second = deploy(host, TOKEN, all_compiled)
+    assert second.uploaded == [] and len(second.unchanged) == 3 and state.uploads() == 3
+    print(f"first deploy {before} requests {first_seconds:.2f} s; second {len(state.log) - before} requests")
 
 
 @pytest.fixture
@@ -179,10 +208,10 @@ def test_cli_deploy_twice_with_a_token_file(server: tuple[str, State], tmp_path:
     )
     first = run_kfops(*args)
     assert first.returncode == 0, first.stderr
-    assert "1 uploaded, 0 unchanged" in first.stdout
+    assert "3 uploaded, 0 unchanged" in first.stdout  # compiled on the way: training, inference, monitoring
     second = run_kfops(*args)
-    assert second.returncode == 0 and "0 uploaded, 1 unchanged" in second.stdout
-    assert state.uploads() == 1
+    assert second.returncode == 0 and "0 uploaded, 3 unchanged" in second.stdout
+    assert state.uploads() == 3
     assert len(list((tmp_path / "store" / "metrics" / "deploys").glob("*.json"))) == 2
 
 
@@ -215,7 +244,7 @@ def test_deploy_refuses_pipelines_whose_ecr_images_are_missing(
             imageManifestMediaType="application/vnd.oci.image.manifest.v1+json",
         )
     missing = f"{registry}/{repository(names[0])}:{image(names[0]).rsplit(':', 1)[1]}"
-    assert missing in (out / "training.yaml").read_text()
+    assert missing in "".join(p.read_text() for p in out.glob("*.yaml"))
     with pytest.raises(DeployError, match=f"image {re.escape(missing)} is not in the registry"):
         deploy(host, TOKEN, out)
     assert state.log == []  # refused before any request to KFP
@@ -225,4 +254,4 @@ def test_deploy_refuses_pipelines_whose_ecr_images_are_missing(
         imageManifest=json.dumps({"schemaVersion": 2, "name": names[0]}),
         imageManifestMediaType="application/vnd.oci.image.manifest.v1+json",
     )
-    assert len(deploy(host, TOKEN, out).uploaded) == 1
+    assert len(deploy(host, TOKEN, out).uploaded) == 3  # every pipeline, once all images exist

@@ -45,7 +45,7 @@ def _append(path: Path, text: str) -> None:
     [
         ("train/core.py", {"train"}),
         ("ingest/data/breast_cancer.csv", {"ingest"}),
-        ("evaluate/requirements.txt", {"evaluate"}),
+        ("evaluate/requirements.txt", {"evaluate", "champion", "monitoring"}),  # both copy evaluate/
         ("split/Dockerfile", {"split"}),
         ("shared/store.py", set(component_names())),
         ("ingest/README.md", set()),
@@ -107,7 +107,8 @@ def test_plan_names_a_missing_repository(aws_env: dict[str, str]) -> None:
             ecr.delete_repository(repositoryName=repository(name), force=True)
     result = run_kfops("images", "plan", env={**aws_env, "KFOPS_IMAGE_REGISTRY": MOTO_REGISTRY})
     assert result.returncode == 2
-    assert "ECR repository kfops-evaluate does not exist" in result.stderr
+    first = repository(sorted(component_names())[0])
+    assert f"ECR repository {first} does not exist" in result.stderr
 
 
 def test_build_runs_buildx_for_planned_images_only(tmp_path: Path) -> None:

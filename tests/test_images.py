@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from components.images import component_names, image, repository
+from components.images import EXTRA_INPUTS, component_names, image, repository
 from kfops.images import lock_images
 from tests.conftest import REPO
 
@@ -33,7 +33,7 @@ def test_dockerfile_is_slim_pinned_non_root_and_copies_only_its_code(name: str) 
     user = re.findall(r"^USER (\S+)", text, re.M)
     assert user and user[-1] not in ("root", "0")
     copied = set(re.findall(r"^COPY components/(\w+)", text, re.M))
-    assert copied == {"__init__", "shared", name}
+    assert copied == {"__init__", "shared", name, *EXTRA_INPUTS.get(name, ())}
 
 
 @pytest.mark.parametrize("name", component_names())

@@ -36,14 +36,16 @@ def test_run_shows_progress_per_task_and_a_summary(local_run: tuple[Path, str]) 
     _, out = local_run
     for task in ("ingest", "split", "preprocess", "train", "evaluate", "model-storage", "metrics-store"):
         assert f"{task}" in out and "ok" in out
-    assert "[7/7]" in out
+    assert "[8/8] champion" in out
     assert "succeeded" in out and "accuracy" in out and "model    breast-cancer version" in out
 
 
 def test_run_leaves_a_model_version_and_a_metrics_record(local_run: tuple[Path, str]) -> None:
     store, _ = local_run
-    versions = sorted((store / "models" / "breast-cancer").iterdir())
+    versions = sorted(p.parent for p in (store / "models" / "breast-cancer").glob("*/model.joblib"))
     assert len(versions) == 1
+    champion = json.loads((store / "models" / "breast-cancer" / "champion.json").read_text())
+    assert champion["version"] == versions[0].name  # the first model of a name becomes champion
     metadata = json.loads((versions[0] / "metadata.json").read_text())
     assert metadata["parameters"]["seed"] == 7
     assert metadata["metrics"]["accuracy"] > 0.9  # the bundled dataset is easy for a linear model

@@ -49,13 +49,18 @@ def _plan(repo: Path, store: str | None, gate: Path | None = None) -> dict[str, 
     )
 
 
+def _training_status(plan: dict[str, object]) -> str:
+    return next(str(p["status"]) for p in plan["pipelines"] if p["pipeline"] == "training")  # type: ignore[attr-defined]
+
+
 def test_pipeline_status_compares_with_the_last_deploy(repo: Path) -> None:
-    current = version_name("training", compile_pipelines(repo / "probe")[0].read_bytes())
+    training = next(p for p in compile_pipelines(repo / "probe") if p.stem == "training")
+    current = version_name("training", training.read_bytes())
     unchanged = _plan(repo, _store_with_deploy(repo / "a", [f"training@{current}"]))
-    assert unchanged["pipelines"][0]["status"] == "unchanged"  # type: ignore[index]
+    assert _training_status(unchanged) == "unchanged"
     changed = _plan(repo, _store_with_deploy(repo / "b", ["training@training-000000000000"]))
-    assert changed["pipelines"][0]["status"] == "new version"  # type: ignore[index]
-    assert _plan(repo, None)["pipelines"][0]["status"] == "unknown (no deploy record)"  # type: ignore[index]
+    assert _training_status(changed) == "new version"
+    assert _training_status(_plan(repo, None)) == "unknown (no deploy record)"
 
 
 def test_schedule_changes_against_the_base_ref(repo: Path) -> None:

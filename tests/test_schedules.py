@@ -80,7 +80,11 @@ def test_duplicate_names_are_refused(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def compiled(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return compile_pipelines(tmp_path_factory.mktemp("compiled"))[0].parent
+    """Only the training pipeline (the schedules here are all training's)."""
+    folder = tmp_path_factory.mktemp("compiled")
+    (training,) = (p for p in compile_pipelines(tmp_path_factory.mktemp("all")) if p.stem == "training")
+    shutil.copy(training, folder)
+    return folder
 
 
 @pytest.fixture
@@ -244,7 +248,9 @@ def test_dry_run_reports_schedule_changes_and_writes_nothing(
     assert state.pipelines == {} and state.recurring == {}
 
 
-def test_listings_follow_every_page_of_results(compiled: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_listings_follow_every_page_of_results(
+    compiled: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """With one item per page, three managed runs still reconcile to no change on redeploy."""
     monkeypatch.setattr(deploy_module, "BACKOFF_SECONDS", 0.01)
     entries = [{**NIGHTLY_ENTRY, "name": f"nightly-{i}"} for i in range(3)]
@@ -257,3 +263,13 @@ def test_listings_follow_every_page_of_results(compiled: Path, tmp_path: Path, m
         assert len(listing_requests) == 3  # one page per run, nothing missed
         assert all(not changes for changes in second.schedules.values())
         assert sorted(_runs(state)) == [f"kfops:nightly-{i}" for i in range(3)]
+
+
+def test_the_repositorys_schedules_file_declares_every_pipeline_disabled_until_configured() -> None:
+    from kfops.schedules import load_schedules
+    from pipelines import PIPELINES
+    from tests.conftest import REPO
+
+    _, schedules = load_schedules(REPO / "schedules.yaml", set(PIPELINES))
+    assert sorted(s.pipeline for s in schedules) == sorted(PIPELINES)
+    assert not any(s.enabled for s in schedules)  # nothing runs against a placeholder bucket

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -72,3 +74,118 @@ def test_jobs_that_use_oidc_ask_for_id_token_only_where_needed() -> None:
             uses_aws = "configure-aws-credentials" in yaml.safe_dump(job)
             wants_token = job.get("permissions", {}).get("id-token") == "write"
             assert uses_aws == wants_token, f"{path.name}:{name}"
+
+
+# Schema validation, offline: SchemaStore's schemas vendored in tests/schemas/ (see its README).
+
+SCHEMAS = REPO / "tests" / "schemas"
+DEPENDABOT = REPO / ".github" / "dependabot.yml"
+
+
+class _GithubYamlLoader(yaml.SafeLoader):
+    """YAML as GitHub reads it: only ``true``/``false`` are booleans (YAML 1.2).
+
+    PyYAML follows YAML 1.1, where ``on``, ``off``, ``yes`` and ``no`` are booleans too, so
+    ``yaml.safe_load`` turns a workflow's ``on:`` key into ``True``.
+    """
+
+
+_GithubYamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_GithubYamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def _load_as_github(text: str) -> Any:
+    return yaml.load(text, Loader=_GithubYamlLoader)  # a SafeLoader subclass: safe
+
+
+def _no_network(uri: str) -> Any:
+    raise AssertionError(f"the schema refers outside itself ({uri}); vendor that schema too")
+
+
+def _validator(name: str) -> Any:
+    """The validator class the schema's ``$schema`` declares, resolving ``$ref`` only inside it."""
+    from jsonschema.validators import validator_for
+    from referencing import Registry
+
+    schema = json.loads((SCHEMAS / name).read_text())
+    cls = validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema, registry=Registry(retrieve=_no_network))  # type: ignore[call-arg]
+
+
+def _errors(validator: Any, document: Any) -> list[str]:
+    return [
+        f"{'/'.join(map(str, error.absolute_path)) or '<root>'}: {error.message}"
+        for error in sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
+    ]
+
+
+def test_the_vendored_schemas_are_draft_7_with_local_refs_only() -> None:
+    from jsonschema import Draft7Validator
+
+    for name in ("github-workflow.json", "dependabot-2.0.json"):
+        text = (SCHEMAS / name).read_text()
+        assert json.loads(text)["$schema"] == "http://json-schema.org/draft-07/schema#"
+        assert type(_validator(name)) is Draft7Validator
+        assert re.findall(r'"\$ref":\s*"([^"#][^"]*)"', text) == [], name
+
+
+def test_on_is_a_key_not_a_boolean() -> None:
+    text = "on:\n  push:\njobs: {}\nflag: yes\nother: true\n"
+    assert True in yaml.safe_load(text)  # what plain PyYAML does with `on:`
+    assert _load_as_github(text) == {"on": {"push": None}, "jobs": {}, "flag": "yes", "other": True}
+
+
+def test_every_workflow_matches_the_github_workflow_schema() -> None:
+    validator = _validator("github-workflow.json")
+    for path in WORKFLOWS:
+        assert _errors(validator, _load_as_github(path.read_text())) == [], path.name
+
+
+def test_dependabot_config_matches_its_schema() -> None:
+    assert _errors(_validator("dependabot-2.0.json"), _load_as_github(DEPENDABOT.read_text())) == []
+
+
+def test_the_schemas_reject_broken_files() -> None:
+    """Negative controls: the validation above can fail, and for the right reason."""
+    workflow = _validator("github-workflow.json")
+    good = _load_as_github((REPO / ".github" / "workflows" / "ci.yml").read_text())
+    assert _errors(workflow, good) == []
+
+    typo = json.loads(json.dumps(good))
+    typo["jobs"]["test"]["runs-onn"] = typo["jobs"]["test"].pop("runs-on")
+    assert any("runs-onn" in e for e in _errors(workflow, typo)), _errors(workflow, typo)
+
+    no_runner = json.loads(json.dumps(good))
+    del no_runner["jobs"]["test"]["runs-on"]
+    assert _errors(workflow, no_runner)
+
+    bad_permission = json.loads(json.dumps(good))
+    bad_permission["jobs"]["test"]["permissions"]["contents"] = "admin"
+    assert _errors(workflow, bad_permission)
+
+    # Without the YAML 1.2 loader, `on:` becomes True and the file is (rightly) rejected.
+    assert _errors(workflow, yaml.safe_load((REPO / ".github" / "workflows" / "ci.yml").read_text()))
+
+    dependabot = _validator("dependabot-2.0.json")
+    config = _load_as_github(DEPENDABOT.read_text())
+    config["updates"][0]["package-ecosystem"] = "github-action"
+    assert _errors(dependabot, config)
+    del config["updates"][0]["package-ecosystem"]
+    config["updates"][0]["schedule"]["interval"] = "hourly"
+    assert len(_errors(dependabot, config)) >= 1
+
+
+def test_the_pulumi_cli_matches_the_locked_sdk() -> None:
+    locked = re.search(
+        r'\[\[package\]\]\nname = "pulumi"\nversion = "([^"]+)"', (REPO / "uv.lock").read_text()
+    )
+    pinned = set(
+        re.findall(r"pulumi-version:\s*(\S+)", (REPO / ".github" / "workflows" / "infra.yml").read_text())
+    )
+    assert locked and pinned == {locked.group(1)}

@@ -56,6 +56,8 @@ def build_metadata(
         "parameters": training_parameters(model),
         "label": model.get("label"),
         "features": model.get("features", []),
+        "categorical": model.get("categorical", []),
+        "profile": model.get("profile", {}),
         "classes": model.get("classes", []),
         "sklearn_version": model.get("sklearn_version"),
         "python_version": model.get("python_version"),

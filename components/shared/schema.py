@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from components.shared.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -51,3 +54,34 @@ class DatasetSchema:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(f"malformed dataset schema: {exc}") from None
+
+
+def model_inputs(frame: pd.DataFrame, features: list[str], categorical: list[str]) -> pd.DataFrame:
+    """The feature columns a stored model expects, typed as at training time.
+
+    Args:
+        frame: Rows to score (extra columns, such as the label or an id, are ignored).
+        features: The model's feature columns, in training order.
+        categorical: The categorical subset.
+
+    Raises:
+        InputError: A feature is missing, or a numeric feature holds text.
+    """
+    import pandas as pd
+
+    missing = [c for c in features if c not in frame.columns]
+    if missing:
+        raise InputError(f"input lacks feature column {missing[0]!r} the model was trained on")
+    typed = {}
+    for name in features:
+        column = frame[name]
+        if name in categorical:
+            typed[name] = column.astype("string").astype(object).where(column.notna(), None)
+            continue
+        numeric = pd.to_numeric(column, errors="coerce")
+        bad = column.notna() & numeric.isna()
+        if bad.any():
+            row = int(bad.to_numpy().argmax())
+            raise InputError(f"feature {name!r} is numeric but row {row + 1} holds {column[bad].iloc[0]!r}")
+        typed[name] = numeric.astype("float64")
+    return pd.DataFrame(typed, index=frame.index)

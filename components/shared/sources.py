@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 from components.shared.errors import InputError, KfopsError
 from components.shared.store import read_uri
@@ -12,6 +12,8 @@ from components.shared.store import read_uri
 #: Datasets shipped inside the ``ingest`` package, addressable on any machine or
 #: image as ``builtin://<name>`` (nothing is downloaded at run time).
 BUILTIN_SCHEME = "builtin"
+#: ``builtin://breast_cancer_drift?window=N``: window N of the bundled data, drifting from N = 3.
+DRIFTING_DATASET = "breast_cancer_drift"
 
 HTTP_TIMEOUT_SECONDS = (5.0, 60.0)  # connect, read
 HTTP_RETRIES = 4
@@ -32,7 +34,12 @@ def fetch_source(uri: str) -> bytes:
         raise InputError("no data source given")
     parsed = urlparse(uri)
     if parsed.scheme == BUILTIN_SCHEME:
-        return _builtin(parsed.netloc + parsed.path)
+        name = parsed.netloc + parsed.path
+        if name == DRIFTING_DATASET:
+            return _drifting_window(parsed.query)
+        if parsed.query:
+            raise InputError(f"builtin dataset {name!r} takes no query ({parsed.query!r})")
+        return _builtin(name)
     if parsed.scheme in ("http", "https"):
         if parsed.scheme == "http":
             raise InputError(f"refusing plain-http source {uri!r}; use https://")
@@ -56,6 +63,27 @@ def _builtin(name: str) -> bytes:
         known = sorted(p.name.removesuffix(".csv") for p in files.iterdir() if p.name.endswith(".csv"))
         raise InputError(f"unknown builtin dataset {name!r}; known: {', '.join(known)}")
     return path.read_bytes()
+
+
+def _drifting_window(query: str) -> bytes:
+    """A labeled window of the bundled data whose inputs drift from window 3 on."""
+    import io
+
+    import pandas as pd
+
+    from components.shared.drifting import drifted_window
+
+    try:
+        (window,) = parse_qs(query, strict_parsing=True)["window"]
+        number = int(window)
+    except (KeyError, ValueError):
+        raise InputError(
+            f"builtin://{DRIFTING_DATASET} needs ?window=<integer >= 0>, got {query!r}"
+        ) from None
+    if number < 0:
+        raise InputError(f"window must be >= 0, got {number}")
+    frame = pd.read_csv(io.BytesIO(_builtin("breast_cancer")))
+    return drifted_window(frame, "target", number).to_csv(index=False).encode()
 
 
 def _https(uri: str) -> bytes:

@@ -16,8 +16,10 @@ if TYPE_CHECKING:  # pandas costs ~0.4 s to import; steps that only need metadat
 METADATA_KEY = b"kfops"
 
 
-def write_parquet(frame: pd.DataFrame, uri: str, metadata: dict[str, Any] | None = None) -> str:
-    """Write ``frame`` as Parquet (with optional JSON metadata) to a path or URI."""
+def write_parquet(
+    frame: pd.DataFrame, uri: str, metadata: dict[str, Any] | None = None, *, overwrite: bool = True
+) -> str:
+    """Write ``frame`` as Parquet (with optional JSON metadata) to a path or URI, atomically."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -29,7 +31,7 @@ def write_parquet(frame: pd.DataFrame, uri: str, metadata: dict[str, Any] | None
         )
     buffer = io.BytesIO()
     pq.write_table(table, buffer, compression="zstd")
-    return write_uri(uri, buffer.getvalue())
+    return write_uri(uri, buffer.getvalue(), overwrite=overwrite)
 
 
 def read_parquet(uri: str) -> tuple[pd.DataFrame, dict[str, Any]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from components.shared.drift import reference_profile
 from components.shared.schema import DatasetSchema
 from components.shared.store import write_uri
 from components.shared.tables import read_parquet, write_parquet
@@ -38,7 +39,9 @@ def run_split(
     schema = DatasetSchema.from_dict(meta.get("schema", {}))
     train, test, info = split_frame(frame, schema.label, test_size=test_size, seed=seed, stratify=stratify)
     lineage = {**meta, "split": info.to_dict()}
-    write_parquet(train, train_uri, lineage)
+    # The training distribution, for label-free drift monitoring of this model's inputs.
+    profile = reference_profile(train, list(schema.numeric), list(schema.categorical))
+    write_parquet(train, train_uri, {**lineage, "profile": profile})
     write_parquet(test, test_uri, lineage)
     write_uri(info_uri, json.dumps(info.to_dict(), indent=2, sort_keys=True).encode())
     return info

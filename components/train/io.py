@@ -50,6 +50,7 @@ def run_train(
             "source": lineage.get("source"),
             "split": lineage.get("split", {}),
             "preprocessing": lineage.get("preprocessing", {}).get("steps", []),
+            "profile": lineage.get("profile", {}),
         }
     )
     write_joblib_dir(model_dir, MODEL_FILE, trained.model, METADATA_FILE, trained.metadata)

@@ -7,6 +7,6 @@ Use from Python::
     decision.regressed, decision.delta, decision.p_value, decision.ci, decision.mde
 """
 
-from kfops.gate.decide import METRICS, Decision, decide
+from components.champion.decide import METRICS, Decision, decide
 
 __all__ = ["METRICS", "Decision", "decide"]

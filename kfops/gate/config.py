@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from components.champion.decide import METRICS
 from components.shared.errors import InputError
-from kfops.gate.decide import METRICS
 
 
 @dataclass(frozen=True)

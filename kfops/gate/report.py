@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from components.champion.decide import Decision
 from kfops.gate.config import MetricRule
-from kfops.gate.decide import Decision
 
 #: Hidden marker a workflow searches for to update one PR comment in place.
 COMMENT_MARKER = "<!-- kfops-gate:{pipeline} -->"

@@ -8,10 +8,10 @@ from typing import Any
 
 import pandas as pd
 
+from components.champion.decide import METRICS, decide
 from components.shared.errors import InputError
 from kfops.gate.baseline import find_baseline
 from kfops.gate.config import GateConfig
-from kfops.gate.decide import METRICS, decide
 from kfops.gate.records import Predictions, check_same_examples, comparable, load_predictions
 from kfops.gate.report import GateOutcome, MetricOutcome
 

@@ -93,6 +93,7 @@ def run_chain(
     categorical: str = "",
     steps: str = "drop_duplicates,impute_median,clip_outliers,standard_scale",
     estimator: str = "logistic_regression",
+    hyperparameters: str = "{}",
     seed: int = 42,
 ) -> dict[str, Path]:
     """Run ingest -> split -> preprocess -> train -> evaluate under ``base``; return the paths."""
@@ -117,6 +118,7 @@ def run_chain(
         str(paths["preprocessor"]),
         str(paths["model"]),
         estimator=estimator,
+        hyperparameters=hyperparameters,
         seed=seed,
     )
     run_evaluate(str(paths["model"]), str(paths["test"]), str(paths["evaluation"]))

@@ -81,10 +81,10 @@ def stack_config(stack: str) -> dict[str, str]:
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
 
 
-def run_program(config: dict[str, str]) -> tuple[Mocks, dict[str, Any]]:
-    """Run ``infra/__main__.py`` under mocks with ``config``; return the mocks and the exports."""
+def run_program(config: dict[str, str], stack: str = "test") -> tuple[Mocks, dict[str, Any]]:
+    """Run ``infra/__main__.py`` as ``stack`` under mocks with ``config``; return mocks and exports."""
     mocks = Mocks()
-    pulumi.runtime.set_mocks(mocks, project="kfops", stack="test", preview=False)
+    pulumi.runtime.set_mocks(mocks, project="kfops", stack=stack, preview=False)
     pulumi.runtime.set_all_config(config)
     exports: dict[str, Any] = {}
 

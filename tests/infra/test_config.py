@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from infra.config import ConfigError, load_config
-from tests.infra.mocks import run_program, stack_config
+from tests.infra.mocks import REPO, run_program, stack_config
 
 
 class Source:
@@ -65,11 +65,29 @@ def test_the_committed_stacks_are_valid() -> None:
         ({"imageRetentionCount": "0"}, "kfops:imageRetentionCount = 0"),
         ({"wafAclArn": "arn:aws:wafv2:eu-west-1:123456789012:global/webacl/x/y"}, "kfops:wafAclArn"),
         ({"region": "Europe"}, "aws:region"),
+        ({"infraEnvironment": "main"}, "kfops:infraEnvironment = 'main' is invalid"),
+        ({"infraEnvironment": "infra dev"}, "kfops:infraEnvironment"),
+        ({"pulumiStateBucket": "Pulumi_State"}, "kfops:pulumiStateBucket"),
+        ({"pulumiSecretsKeyAlias": "kfops-pulumi-dev"}, "kfops:pulumiSecretsKeyAlias"),
     ],
 )
 def test_invalid_value_names_the_key(changes: dict[str, str | None], message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("*", r"\*")):
         _load(**changes)
+
+
+def test_infra_settings_default_from_the_stack_name() -> None:
+    for stack in ("dev", "prod"):
+        values = stack_config(stack)
+        config = load_config(Source(values), values["aws:region"], stack)
+        assert config.infra_environment == f"infra-{stack}"
+        assert config.infra_apply_subject == f"repo:example-org/kfops:environment:infra-{stack}"
+        assert config.pulumi_secrets_key_alias == f"alias/kfops-pulumi-{stack}"
+        assert f"awskms://{config.pulumi_secrets_key_alias}?" in (REPO / f"Pulumi.{stack}.yaml").read_text()
+        assert config.pulumi_state_bucket == ""  # kfops-pulumi-state-<account id>, resolved in identity
+    config = _load(infraEnvironment="infra-staging", pulumiStateBucket="acme-kfops-pulumi-state")
+    assert config.infra_apply_subject == "repo:example-org/kfops:environment:infra-staging"
+    assert config.pulumi_state_bucket == "acme-kfops-pulumi-state"
 
 
 def test_a_branch_can_replace_the_environment() -> None:

@@ -15,13 +15,13 @@ GITHUB = "token.actions.githubusercontent.com"
 
 @pytest.fixture(scope="module")
 def dev() -> tuple[list[Registered], dict[str, Any]]:
-    mocks, exports = run_program(stack_config("dev"))
+    mocks, exports = run_program(stack_config("dev"), "dev")
     return mocks.resources, exports
 
 
 @pytest.fixture(scope="module")
 def prod() -> tuple[list[Registered], dict[str, Any]]:
-    mocks, exports = run_program(stack_config("prod"))
+    mocks, exports = run_program(stack_config("prod"), "prod")
     return mocks.resources, exports
 
 
@@ -247,12 +247,31 @@ def test_pull_request_role_cannot_write(dev: tuple[list[Registered], dict[str, A
     assert actions == {"s3:GetObject", "s3:ListBucket", "ecr:DescribeImages"}
 
 
-def test_every_permission_policy_passes_parliament(prod: tuple[list[Registered], dict[str, Any]]) -> None:
+def _accepted_finding(role: str, issue: str, detail: str) -> bool:
+    """The parliament findings that are understood and accepted (each says why)."""
+    if role.startswith("kfops-infra-") and issue == "UNKNOWN_CONDITION_FOR_ACTION":
+        # parliament's action table predates kms:ResourceAliases, which AWS documents for
+        # kms:Decrypt: it picks the stack's secrets key by its alias
+        return detail == "Unknown condition kms:ResourceAliases for action kms:Decrypt"
+    if role == "kfops-infra-apply" and issue == "RESOURCE_POLICY_PRIVILEGE_ESCALATION":
+        # `pulumi up` applies the artifact bucket's policy, so it could grant itself object
+        # access: inherent to the role that manages that policy (docs/runbook.md says so)
+        return " on arn:aws:s3:::kfops-artifacts-" in detail
+    return False
+
+
+def test_every_permission_policy_passes_parliament(
+    dev: tuple[list[Registered], dict[str, Any]], prod: tuple[list[Registered], dict[str, Any]]
+) -> None:
     from parliament import analyze_policy_string
 
-    for role, policy in _permissions(prod[0]).items():
-        findings = analyze_policy_string(json.dumps(policy)).findings
-        assert [(f.issue, f.detail) for f in findings] == [], role
+    for resources, _ in (dev, prod):
+        for role, policy in _permissions(resources).items():
+            findings = analyze_policy_string(json.dumps(policy)).findings
+            unexpected = [
+                (f.issue, f.detail) for f in findings if not _accepted_finding(role, f.issue, f.detail)
+            ]
+            assert unexpected == [], role
 
 
 def test_parliament_would_flag_a_broad_policy() -> None:
@@ -273,4 +292,145 @@ def test_exports_give_ci_what_it_needs(dev: tuple[list[Registered], dict[str, An
     assert exports["imageRegistry"] == f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com"
     assert exports["deployRoleArn"].endswith(":role/kfops-github-deploy")
     assert exports["pullRequestRoleArn"].endswith(":role/kfops-github-pull-requests")
+    assert exports["infraPreviewRoleArn"].endswith(":role/kfops-infra-preview")
+    assert exports["infraApplyRoleArn"].endswith(":role/kfops-infra-apply")
     assert set(exports["pipelineRoleArns"]) == {"team-ml"} and set(exports["kserveRoleArns"]) == {"team-ml"}
+
+
+# The infrastructure roles (.github/workflows/infra.yml): `pulumi preview` on pull requests,
+# `pulumi up` from the jobs of one environment per stack.
+
+INFRA_ROLES = ("kfops-infra-preview", "kfops-infra-apply")
+
+
+def test_infra_roles_trust_this_repository_pull_requests_or_one_infra_environment(
+    dev: tuple[list[Registered], dict[str, Any]], prod: tuple[list[Registered], dict[str, Any]]
+) -> None:
+    for (resources, _), stack in ((dev, "dev"), (prod, "prod")):
+        roles = _roles(resources)
+        federated, preview = _condition(roles["kfops-infra-preview"])
+        assert federated.endswith(f":oidc-provider/{GITHUB}")
+        assert preview == {
+            f"{GITHUB}:aud": "sts.amazonaws.com",
+            f"{GITHUB}:sub": "repo:example-org/kfops:pull_request",
+        }
+        federated, apply = _condition(roles["kfops-infra-apply"])
+        assert federated.endswith(f":oidc-provider/{GITHUB}")
+        assert apply == {
+            f"{GITHUB}:aud": "sts.amazonaws.com",
+            f"{GITHUB}:sub": f"repo:example-org/kfops:environment:infra-{stack}",
+        }
+
+
+def test_infra_apply_trusts_no_pull_request_branch_or_deploy_environment(
+    dev: tuple[list[Registered], dict[str, Any]], prod: tuple[list[Registered], dict[str, Any]]
+) -> None:
+    for (resources, _), deploy_environment in ((dev, "main"), (prod, "production")):
+        (statement,) = _roles(resources)["kfops-infra-apply"]["Statement"]
+        subjects = _as_list(statement["Condition"]["StringEquals"][f"{GITHUB}:sub"])
+        assert len(subjects) == 1 and subjects[0].startswith("repo:example-org/kfops:environment:infra-")
+        assert not subjects[0].endswith(f":environment:{deploy_environment}")
+        assert "*" not in subjects[0] and "StringLike" not in statement["Condition"]
+
+
+def test_infra_preview_role_only_reads_the_state_and_finds_the_cluster(
+    dev: tuple[list[Registered], dict[str, Any]],
+) -> None:
+    statements = {s["Sid"]: s for s in _statements(_permissions(dev[0])["kfops-infra-preview"])}
+    actions = {a for s in statements.values() for a in _as_list(s["Action"])}
+    assert actions == {"s3:ListBucket", "s3:GetObject", "kms:Decrypt", "eks:DescribeCluster"}
+    state = f"arn:aws:s3:::kfops-pulumi-state-{ACCOUNT}"  # the default name: per account
+    assert statements["ListPulumiState"]["Resource"] == state
+    assert statements["PulumiStateObjects"]["Resource"] == f"{state}/.pulumi/*"
+    secrets = statements["DecryptStackSecrets"]
+    assert secrets["Resource"] == f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/*"
+    assert secrets["Condition"] == {
+        "ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/kfops-pulumi-dev"}
+    }
+    assert statements["FindCluster"]["Resource"] == f"arn:aws:eks:eu-west-1:{ACCOUNT}:cluster/ml-dev"
+
+
+def test_infra_state_bucket_and_secrets_key_can_be_named(
+    dev: tuple[list[Registered], dict[str, Any]],
+) -> None:
+    config = stack_config("dev") | {
+        "kfops:pulumiStateBucket": "acme-kfops-pulumi-state",
+        "kfops:pulumiSecretsKeyAlias": "alias/acme-pulumi",
+    }
+    mocks, _ = run_program(config, "dev")
+    for role in INFRA_ROLES:
+        statements = {s["Sid"]: s for s in _statements(_permissions(mocks.resources)[role])}
+        assert statements["ListPulumiState"]["Resource"] == "arn:aws:s3:::acme-kfops-pulumi-state"
+        condition = statements["DecryptStackSecrets"]["Condition"]["ForAnyValue:StringEquals"]
+        assert condition == {"kms:ResourceAliases": "alias/acme-pulumi"}
+
+
+def test_infra_apply_role_touches_only_this_project(
+    dev: tuple[list[Registered], dict[str, Any]], prod: tuple[list[Registered], dict[str, Any]]
+) -> None:
+    for (resources, _), cluster in ((dev, "ml-dev"), (prod, "ml-prod")):
+        bucket = one(resources, "aws:s3/bucket:Bucket").outputs["arn"]
+        statements = {s["Sid"]: s for s in _statements(_permissions(resources)["kfops-infra-apply"])}
+        actions = [a for s in statements.values() for a in _as_list(s["Action"])]
+        assert "iam:PassRole" not in actions and not [a for a in actions if a.startswith("iam:Attach")]
+        assert statements["ManageArtifactBucket"]["Resource"] == bucket  # the one bucket, by ARN
+        object_actions = {"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"}
+        assert not object_actions & set(statements["ManageArtifactBucket"]["Action"])  # no data access
+        assert statements["ManageComponentRepositories"]["Resource"] == (
+            f"arn:aws:ecr:eu-west-1:{ACCOUNT}:repository/kfops-*"
+        )
+        roles = f"arn:aws:iam::{ACCOUNT}:role/kfops-*"
+        assert statements["ManageProjectRoles"]["Resource"] == roles
+        iam = [s for s in statements.values() if any(a.startswith("iam:") for a in _as_list(s["Action"]))]
+        assert {s["Resource"] for s in iam} <= {roles, f"arn:aws:iam::{ACCOUNT}:oidc-provider/{GITHUB}"}
+        create = statements["CreateAccessEntriesForProjectRoles"]
+        assert create["Resource"] == f"arn:aws:eks:eu-west-1:{ACCOUNT}:cluster/{cluster}"
+        assert create["Condition"] == {"ArnLike": {"eks:principalArn": roles}}
+        entries = f"arn:aws:eks:eu-west-1:{ACCOUNT}:access-entry/{cluster}/role/{ACCOUNT}/kfops-*"
+        assert statements["ManageProjectAccessEntries"]["Resource"] == entries
+        associate = statements["AssociateKnownAccessPolicies"]
+        assert associate["Resource"] == entries
+        assert sorted(associate["Condition"]["ArnEquals"]["eks:policyArn"]) == [
+            "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+            "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
+        ]
+        for statement in statements.values():
+            assert "*" not in _as_list(statement["Resource"]), statement["Sid"]
+
+
+def test_infra_apply_manages_the_oidc_provider_and_kms_key_only_when_this_stack_owns_them(
+    dev: tuple[list[Registered], dict[str, Any]], prod: tuple[list[Registered], dict[str, Any]]
+) -> None:
+    dev_sids = {s["Sid"] for s in _statements(_permissions(dev[0])["kfops-infra-apply"])}
+    prod_statements = {s["Sid"]: s for s in _statements(_permissions(prod[0])["kfops-infra-apply"])}
+    assert "ManageGithubOidcProvider" in dev_sids and "ManageGithubOidcProvider" not in prod_statements
+    assert not {"GrantEncryptionKeyToAws", "UseEncryptionKey"} & dev_sids
+    key = stack_config("prod")["kfops:kmsKeyArn"]
+    grant = prod_statements["GrantEncryptionKeyToAws"]
+    assert grant["Resource"] == key and grant["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+    assert prod_statements["UseEncryptionKey"]["Resource"] == key
+
+
+def test_infra_roles_reach_the_cluster_as_viewer_and_admin(
+    dev: tuple[list[Registered], dict[str, Any]],
+) -> None:
+    entries = {
+        r.inputs["principalArn"]: r.inputs
+        for r in of_type(dev[0], "aws:eks/accessEntry:AccessEntry")
+        if "kfops-infra-" in r.inputs["principalArn"]
+    }
+    associations = {
+        r.inputs["principalArn"]: r.inputs
+        for r in of_type(dev[0], "aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+    }
+    expected = {
+        "kfops-infra-preview": "AmazonEKSViewPolicy",
+        "kfops-infra-apply": "AmazonEKSClusterAdminPolicy",
+    }
+    assert set(entries) == set(associations) == {f"arn:aws:iam::{ACCOUNT}:role/{r}" for r in expected}
+    for role, policy in expected.items():
+        arn = f"arn:aws:iam::{ACCOUNT}:role/{role}"
+        assert entries[arn]["clusterName"] == "ml-dev" and entries[arn]["type"] == "STANDARD"
+        assert "kubernetesGroups" not in entries[arn]
+        assert associations[arn]["policyArn"] == f"arn:aws:eks::aws:cluster-access-policy/{policy}"
+        assert associations[arn]["accessScope"] == {"type": "cluster"}

@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from components.champion import stats
 from components.shared.errors import InputError
-from kfops.gate import stats
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,180 @@
+"""Pure core of `champion`: does a new model beat the champion on the same examples?
+
+The candidate becomes champion only when the performance gate's paired test,
+on the candidate's own evaluation set with the champion re-scored on it, finds no
+regression on any gated metric (the same statistics as ``kfops gate``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from components.champion.decide import METRICS, Decision, decide
+from components.evaluate.core import ID, SCORE_PREFIX, Y_PRED, Y_TRUE
+from components.shared.errors import InputError
+
+#: The gate's default rule (``[tool.kfops.gate]`` in pyproject.toml): accuracy may not
+#: regress at all at the 5% level. A test keeps the two in step.
+DEFAULT_RULES = ({"metric": "accuracy", "tolerance": 0.0, "alpha": 0.05},)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One gated metric: ``metric`` may not drop by more than ``tolerance`` at level ``alpha``."""
+
+    metric: str
+    tolerance: float
+    alpha: float
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """The outcome of a candidate against the champion.
+
+    Attributes:
+        promote: Whether the candidate becomes champion.
+        reason: Why, in one line.
+        decisions: The gate's decision per rule (empty when there was no champion).
+    """
+
+    promote: bool
+    reason: str
+    decisions: tuple[Decision, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {
+            "promote": self.promote,
+            "reason": self.reason,
+            "decisions": [d.to_dict() for d in self.decisions],
+        }
+
+
+def parse_rules(text: str) -> tuple[Rule, ...]:
+    """Rules from JSON (``[{"metric", "tolerance", "alpha"}, ...]``); empty text: `DEFAULT_RULES`.
+
+    Raises:
+        InputError: Not a non-empty list of rules, an unknown metric, or a bad number.
+    """
+    try:
+        raw = json.loads(text) if text.strip() else list(DEFAULT_RULES)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"champion rules are not JSON: {exc}") from None
+    if not isinstance(raw, list) or not raw:
+        raise InputError("champion rules must be a non-empty JSON list")
+    rules = []
+    for entry in raw:
+        if not isinstance(entry, dict) or entry.get("metric") not in METRICS:
+            raise InputError(f"champion rule {entry!r} needs a metric, one of {', '.join(METRICS)}")
+        try:
+            rule = Rule(
+                str(entry["metric"]), float(entry.get("tolerance", 0.0)), float(entry.get("alpha", 0.05))
+            )
+        except (TypeError, ValueError):
+            raise InputError(f"champion rule {entry!r} has a non-numeric tolerance or alpha") from None
+        if rule.tolerance < 0 or not 0 < rule.alpha < 0.5:
+            raise InputError(f"champion rule {entry!r}: tolerance must be >= 0 and alpha in (0, 0.5)")
+        rules.append(rule)
+    return tuple(rules)
+
+
+def _scores(record: pd.DataFrame, classes: list[str]) -> np.ndarray:
+    return record[[f"{SCORE_PREFIX}{c}" for c in classes]].to_numpy(dtype="float64")
+
+
+def challenge(
+    champion: pd.DataFrame,
+    candidate: pd.DataFrame,
+    champion_classes: list[str],
+    candidate_classes: list[str],
+    rules: tuple[Rule, ...],
+) -> Challenge:
+    """Compare two evaluation records of the same examples (the gate's paired tests).
+
+    Args:
+        champion: The champion's evaluation record on the candidate's test set.
+        candidate: The candidate's evaluation record.
+        champion_classes: Class labels of the champion's score columns.
+        candidate_classes: Class labels of the candidate's score columns.
+        rules: Gated metrics.
+
+    Returns:
+        Promote unless some rule's metric regressed.
+
+    Raises:
+        InputError: The records cover different examples, or score-based rules meet
+            models with different classes.
+    """
+    left = champion.sort_values(ID).reset_index(drop=True)
+    right = candidate.sort_values(ID).reset_index(drop=True)
+    if not left[ID].equals(right[ID]) or not left[Y_TRUE].astype(str).equals(right[Y_TRUE].astype(str)):
+        raise InputError("champion and candidate were scored on different examples")
+    y_true = right[Y_TRUE].astype(str).to_numpy()
+    decisions = []
+    for rule in rules:
+        extra: dict[str, Any] = {}
+        if METRICS[rule.metric].needs_scores:
+            if champion_classes != candidate_classes:
+                raise InputError(
+                    f"cannot compare {rule.metric}: champion classes {champion_classes} "
+                    f"!= candidate classes {candidate_classes}"
+                )
+            extra = {
+                "baseline_score": _scores(left, champion_classes),
+                "candidate_score": _scores(right, candidate_classes),
+                "classes": candidate_classes,
+            }
+        decisions.append(
+            decide(
+                y_true,
+                left[Y_PRED].astype(str).to_numpy(),
+                right[Y_PRED].astype(str).to_numpy(),
+                metric=rule.metric,
+                tolerance=rule.tolerance,
+                alpha=rule.alpha,
+                **extra,
+            )
+        )
+    regressed = [d for d in decisions if d.regressed]
+    if regressed:
+        worst = regressed[0]
+        reason = (
+            f"{worst.metric} regressed: {worst.candidate:.4f} vs champion {worst.baseline:.4f} "
+            f"(p={worst.p_value:.3g}, tolerance {worst.tolerance})"
+        )
+        return Challenge(False, reason, tuple(decisions))
+    summary = ", ".join(f"{d.metric} {d.candidate:.4f} vs {d.baseline:.4f}" for d in decisions)
+    return Challenge(True, f"no regression against the champion ({summary})", tuple(decisions))
+
+
+def promotion_record(
+    *,
+    model_name: str,
+    version: str,
+    uri: str,
+    metrics: dict[str, Any],
+    previous: str | None,
+    action: str,
+    reason: str,
+    actor: str,
+    at: str,
+    decisions: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """What is written when a version becomes champion (pointer and history entry alike)."""
+    return {
+        "model_name": model_name,
+        "version": version,
+        "uri": uri,
+        "metrics": metrics,
+        "previous": previous,
+        "action": action,
+        "reason": reason,
+        "actor": actor,
+        "promoted_at": at,
+        "decisions": decisions or [],
+    }

@@ -1,0 +1,183 @@
+"""Pure core of `monitoring`: is the champion getting worse, and is it time to retrain?
+
+Each labeled window is scored with the champion and marked *below* when its metric
+falls under the absolute ``threshold`` or under the champion's own evaluation by
+more than ``tolerance``. Retraining is due when at least ``windows_below`` of the
+last ``window_count`` windows are below, unless a retraining started within the
+``cooldown`` before this window. Only a trigger that actually started a run is
+recorded, so a failed trigger never starts the cooldown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from components.shared.errors import InputError
+from components.shared.store import LAYOUT
+
+#: Where window records and retraining starts live: ``metrics/monitoring/<model>/...``.
+MONITORING_PREFIX = f"{LAYOUT.metrics}/monitoring"
+#: Metrics a window can be judged on (higher is better for all of them).
+WATCHED_METRICS = ("accuracy", "macro_f1", "roc_auc")
+
+
+@dataclass(frozen=True)
+class MonitorSettings:
+    """The retraining rule.
+
+    Attributes:
+        metric: Metric judged per window.
+        threshold: Absolute floor (0 disables it).
+        tolerance: Allowed drop below the champion's own evaluation (absolute).
+        windows_below: N: how many of the last M windows must be below.
+        window_count: M: how many recent windows are considered.
+        cooldown_hours: No new retraining within this long after the last one started.
+    """
+
+    metric: str = "accuracy"
+    threshold: float = 0.0
+    tolerance: float = 0.05
+    windows_below: int = 2
+    window_count: int = 3
+    cooldown_hours: float = 72.0
+
+    def __post_init__(self) -> None:
+        if self.metric not in WATCHED_METRICS:
+            raise InputError(
+                f"metric {self.metric!r} cannot be watched; use one of {', '.join(WATCHED_METRICS)}"
+            )
+        if not 0 <= self.threshold <= 1 or self.tolerance < 0:
+            raise InputError("threshold must be in [0, 1] and tolerance >= 0")
+        if not 1 <= self.windows_below <= self.window_count:
+            raise InputError(
+                f"need 1 <= windows_below <= window_count, got {self.windows_below} of {self.window_count}"
+            )
+        if self.cooldown_hours < 0:
+            raise InputError(f"cooldown_hours must be >= 0, got {self.cooldown_hours}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return asdict(self)
+
+
+def floor(settings: MonitorSettings, champion_value: float | None) -> float:
+    """The value under which a window counts as below."""
+    relative = champion_value - settings.tolerance if champion_value is not None else 0.0
+    return max(settings.threshold, relative)
+
+
+@dataclass(frozen=True)
+class RetrainDecision:
+    """What the rule concluded for one window.
+
+    Attributes:
+        retrain: Start a retraining now.
+        rule_met: N of the last M windows are below (whatever the cooldown says).
+        below: Windows below among those considered.
+        considered: Windows considered (the last M, this one included).
+        cooldown_until: End of the running cooldown, if one is running.
+        reason: One line for logs, records and notifications.
+    """
+
+    retrain: bool
+    rule_met: bool
+    below: int
+    considered: int
+    cooldown_until: str | None
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return asdict(self)
+
+
+def decide_retrain(
+    windows: list[dict[str, Any]],
+    triggers: list[dict[str, Any]],
+    as_of: datetime,
+    settings: MonitorSettings,
+) -> RetrainDecision:
+    """Apply the N-of-M rule and the cooldown.
+
+    Args:
+        windows: Window records (``as_of`` ISO time, ``below`` flag), this window included;
+            only those at or before ``as_of`` count, newest last after sorting.
+        triggers: Recorded retraining starts (``started_at`` ISO time).
+        as_of: Time of this window.
+        settings: The rule.
+
+    Returns:
+        The decision.
+    """
+    past = sorted((w for w in windows if _time(w["as_of"]) <= as_of), key=lambda w: _time(w["as_of"]))
+    recent = past[-settings.window_count :]
+    below = sum(1 for w in recent if w["below"])
+    rule_met = below >= settings.windows_below
+    starts = [_time(t["started_at"]) for t in triggers if _time(t["started_at"]) <= as_of]
+    cooldown_end = max(starts) + timedelta(hours=settings.cooldown_hours) if starts else None
+    cooling = cooldown_end is not None and as_of < cooldown_end
+    counted = f"{below} of the last {len(recent)} windows below"
+    if not rule_met:
+        reason = f"no retraining: {counted} (need {settings.windows_below} of {settings.window_count})"
+    elif cooling:
+        until = f"{cooldown_end:%Y-%m-%d %H:%M}"
+        reason = f"rule met ({counted}) but a retraining started recently; cooldown until {until} UTC"
+    else:
+        reason = f"retrain: {counted} (need {settings.windows_below} of {settings.window_count})"
+    return RetrainDecision(
+        retrain=rule_met and not cooling,
+        rule_met=rule_met,
+        below=below,
+        considered=len(recent),
+        cooldown_until=cooldown_end.isoformat() if cooling and cooldown_end else None,
+        reason=reason,
+    )
+
+
+def _time(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def check_window_labels(window_labels: list[str], model_classes: list[str]) -> None:
+    """Refuse a window whose labels the champion has never seen (its metrics would be meaningless).
+
+    Raises:
+        InputError: A label outside the model's classes.
+    """
+    unseen = sorted(set(window_labels) - set(model_classes))
+    if unseen:
+        raise InputError(
+            f"window has label(s) {', '.join(map(repr, unseen[:3]))} the champion never saw "
+            f"(classes {', '.join(model_classes)}); retrain on data that includes them"
+        )
+
+
+def _slug(run_id: str) -> str:
+    return "".join(c for c in run_id if c.isalnum() or c in "-_") or "local"
+
+
+def window_key(model_name: str, as_of: datetime, run_id: str) -> str:
+    """Store key of a window record (sorts by window time)."""
+    return f"{MONITORING_PREFIX}/{model_name}/windows/{as_of:%Y%m%dT%H%M%S%fZ}-{_slug(run_id)}.json"
+
+
+def trigger_key(model_name: str, started_at: datetime, run_id: str) -> str:
+    """Store key of a recorded retraining start."""
+    return f"{MONITORING_PREFIX}/{model_name}/triggers/{started_at:%Y%m%dT%H%M%S%fZ}-{_slug(run_id)}.json"
+
+
+def parse_time(value: str) -> datetime:
+    """An ISO time (naive means UTC); empty means now.
+
+    Raises:
+        InputError: Not an ISO 8601 time.
+    """
+    if not value.strip():
+        return datetime.now(UTC)
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise InputError(f"as_of {value!r} is not an ISO 8601 time (e.g. 2026-11-22T06:00:00Z)") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

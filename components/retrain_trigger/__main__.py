@@ -1,0 +1,43 @@
+"""CLI of `retrain_trigger`: start the deployed training pipeline for a window record."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from components.retrain_trigger.core import IN_CLUSTER_HOST, training_parameters
+from components.retrain_trigger.io import run_trigger
+from components.shared.cli import run_cli
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m components.retrain_trigger", description=__doc__)
+    parser.add_argument("--window", type=Path, required=True, help="window record JSON from monitoring")
+    parser.add_argument("--store", required=True)
+    parser.add_argument("--host", default=IN_CLUSTER_HOST, help="KFP API")
+    parser.add_argument("--namespace", default="")
+    parser.add_argument("--pipeline", default="training")
+    parser.add_argument("--parameters", default="{}", help="extra training parameters (JSON object)")
+    parser.add_argument("--webhook-url", default="")
+    args = parser.parse_args(argv)
+    window_json = args.window.read_text()
+    window = json.loads(window_json)
+    parameters = training_parameters(
+        args.parameters, store=args.store, model_name=window["model_name"], source=window["source"]
+    )
+    record = run_trigger(
+        window_json,
+        host=args.host,
+        namespace=args.namespace,
+        pipeline=args.pipeline,
+        parameters=parameters,
+        store_uri=args.store,
+        webhook_url=args.webhook_url,
+    )
+    print(json.dumps(record, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_cli(main))

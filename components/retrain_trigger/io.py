@@ -1,0 +1,192 @@
+"""I/O layer of `retrain_trigger`: start the deployed training pipeline through the KFP API.
+
+Inside the cluster the task's pod carries the ``access-ml-pipeline`` label, so the
+kfops PodDefault mounts a projected ServiceAccount token that ``kfp.Client``
+reads (``ServiceAccountTokenVolumeCredentials``); no secret is stored anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from components.monitoring.core import parse_time, trigger_key
+from components.retrain_trigger.core import TOKEN_PATH, notification, trigger_record
+from components.shared.errors import InputError, KfopsError
+from components.shared.store import open_store
+
+TIMEOUT_SECONDS = 30.0
+WEBHOOK_TIMEOUT = (3.0, 10.0)
+
+
+class TriggerError(KfopsError):
+    """The KFP API refused or could not be reached: no run was started."""
+
+    exit_code = 1
+
+
+def pod_namespace() -> str:
+    """The namespace this pod runs in (the profile namespace in Kubeflow), or ``""``."""
+    path = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+    return path.read_text().strip() if path.is_file() else ""
+
+
+def check_api(host: str, token: str) -> None:
+    """Fail fast and clearly unless the KFP API answers this token.
+
+    ``kfp.Client()`` retries its own health check for ~25 s on any error and then
+    raises a misleading ``TimeoutError``; this check comes first, with a timeout,
+    bounded retries on 5xx and connection errors, and none on 401/403.
+
+    Raises:
+        TriggerError: Refused, or unreachable after the retries.
+    """
+    import urllib3
+
+    retry = urllib3.Retry(
+        total=3, backoff_factor=0.5, status_forcelist=(502, 503, 504), raise_on_status=False
+    )
+    try:
+        response = urllib3.request(
+            "GET",
+            f"{host.rstrip('/')}/apis/v2beta1/healthz",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=urllib3.Timeout(connect=5.0, read=TIMEOUT_SECONDS),
+            retries=retry,
+        )
+    except urllib3.exceptions.HTTPError as exc:
+        raise TriggerError(f"cannot reach the KFP API at {host}: {exc}") from None
+    if response.status in (401, 403):
+        raise TriggerError(
+            f"KFP API at {host} refused to start training: HTTP {response.status}; check the token's "
+            "audience (pipelines.kubeflow.org) and that the ServiceAccount may create runs in this namespace"
+        )
+    if response.status >= 300:
+        raise TriggerError(f"KFP API at {host} refused to start training: HTTP {response.status}")
+
+
+def start_training_run(
+    host: str, namespace: str, pipeline: str, parameters: dict[str, Any], *, experiment: str = "kfops"
+) -> str:
+    """Start a run of the newest version of the deployed ``pipeline``; returns the run id.
+
+    Raises:
+        InputError: The pipeline is not deployed.
+        TriggerError: The API refused (401/403/5xx after retries) or timed out.
+    """
+    import kfp
+    from kfp.client import ServiceAccountTokenVolumeCredentials
+    from kfp_server_api.exceptions import ApiException
+    from urllib3.exceptions import HTTPError
+
+    token_path = os.environ.get("KF_PIPELINES_SA_TOKEN_PATH", TOKEN_PATH)
+    if not Path(token_path).is_file():
+        raise TriggerError(
+            f"no KFP token at {token_path}: the task needs the pod label access-ml-pipeline=true "
+            "and the kfops PodDefault in its namespace"
+        )
+    check_api(host, Path(token_path).read_text().strip())
+    namespace = namespace or pod_namespace()
+    try:
+        client = kfp.Client(
+            host=host,
+            namespace=namespace or "kubeflow",
+            credentials=ServiceAccountTokenVolumeCredentials(token_path),
+        )
+        # kfp.Client sets no timeout; every connection of its pool gets one.
+        client._pipelines_api.api_client.rest_client.pool_manager.connection_pool_kw["timeout"] = (
+            TIMEOUT_SECONDS
+        )
+        pipeline_id = client.get_pipeline_id(pipeline)
+        if pipeline_id is None:
+            raise InputError(f"pipeline {pipeline!r} is not deployed at {host}; run kfops deploy first")
+        versions = client.list_pipeline_versions(pipeline_id, page_size=1, sort_by="created_at desc")
+        if not versions.pipeline_versions:
+            raise InputError(f"pipeline {pipeline!r} has no versions at {host}")
+        version = versions.pipeline_versions[0]
+        exp = client.create_experiment(experiment, namespace=namespace or None)
+        run = client.run_pipeline(
+            experiment_id=exp.experiment_id,
+            job_name=f"{pipeline}-retrain-{datetime.now(UTC):%Y%m%d-%H%M%S}",
+            params=parameters,
+            pipeline_id=pipeline_id,
+            version_id=version.pipeline_version_id,
+        )
+    except ApiException as exc:
+        raise TriggerError(
+            f"KFP API at {host} refused to start {pipeline}: HTTP {exc.status} {exc.reason}"
+        ) from None
+    except (HTTPError, OSError) as exc:
+        raise TriggerError(f"cannot reach the KFP API at {host}: {exc}") from None
+    return str(run.run_id)
+
+
+def notify(url: str, payload: dict[str, Any]) -> bool:
+    """POST ``payload`` to a webhook (bounded retries, timeouts); a failure only warns."""
+    if not url:
+        return False
+    import urllib3
+
+    retry = urllib3.Retry(
+        total=3, backoff_factor=0.5, status_forcelist=(429, 500, 502, 503, 504), allowed_methods=None
+    )
+    try:
+        response = urllib3.request(
+            "POST",
+            url,
+            body=json.dumps(payload).encode(),
+            headers={"Content-Type": "application/json"},
+            retries=retry,
+            timeout=urllib3.Timeout(connect=WEBHOOK_TIMEOUT[0], read=WEBHOOK_TIMEOUT[1]),
+        )
+    except urllib3.exceptions.HTTPError as exc:
+        print(f"warning: webhook not notified: {exc}", file=sys.stderr)
+        return False
+    if response.status >= 300:
+        print(f"warning: webhook answered HTTP {response.status}", file=sys.stderr)
+        return False
+    return True
+
+
+def record_trigger(store_uri: str, model_name: str, trigger: dict[str, Any]) -> str:
+    """Record a retraining that has started (this, and only this, starts the cooldown)."""
+    store = open_store(store_uri)
+    key = trigger_key(model_name, parse_time(str(trigger["started_at"])), str(trigger.get("run_id", "")))
+    return store.write(key, json.dumps(trigger, indent=2, sort_keys=True).encode(), overwrite=False)
+
+
+def run_trigger(
+    window_json: str,
+    *,
+    host: str,
+    namespace: str,
+    pipeline: str,
+    parameters: dict[str, Any],
+    store_uri: str,
+    webhook_url: str = "",
+) -> dict[str, Any] | None:
+    """Start the retraining on the cluster, then record it and notify; ``None`` when ``host`` is empty.
+
+    With no host (a local ``kfops run monitoring``), nothing is started here: the
+    launcher starts a local training run itself and records it.
+    """
+    window = json.loads(window_json)
+    if not host:
+        print("local run: kfops starts the retraining itself")
+        return None
+    run_id = start_training_run(host, namespace, pipeline, parameters)
+    record = trigger_record(
+        window,
+        pipeline=pipeline,
+        run_id=run_id,
+        where=host,
+        parameters=parameters,
+        recorded_at=datetime.now(UTC).isoformat(),
+    )
+    record_trigger(store_uri, str(window["model_name"]), record)
+    notify(webhook_url, notification(record))
+    return record

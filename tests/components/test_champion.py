@@ -1,0 +1,206 @@
+"""Champion: promotion only without regression against the re-scored champion; history; rollback."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from components.champion.core import DEFAULT_RULES, challenge, parse_rules
+from components.champion.io import history, read_challenge, rollback_champion, run_champion
+from components.evaluate.core import ID, SCORE_PREFIX, Y_PRED, Y_TRUE
+from components.model_storage.io import store_model
+from components.shared.errors import InputError
+from components.shared.models import read_champion, resolve_model
+from components.shared.store import open_store
+from tests.conftest import REPO, tree_digest
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _record(truth: list[int], predicted: list[int]) -> pd.DataFrame:
+    frame = pd.DataFrame({ID: range(len(truth)), Y_TRUE: truth, Y_PRED: predicted})
+    frame[f"{SCORE_PREFIX}0"] = [1.0 - p for p in predicted]
+    frame[f"{SCORE_PREFIX}1"] = [float(p) for p in predicted]
+    return frame
+
+
+def test_default_rules_are_the_gates_gated_metrics() -> None:
+    """One source of truth in practice: the champion rule equals [tool.kfops.gate]'s gated metrics."""
+    gate = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["kfops"]["gate"]
+    gated = [
+        {"metric": name, "tolerance": rule.get("tolerance", 0.0), "alpha": rule.get("alpha", gate["alpha"])}
+        for name, rule in gate["metrics"].items()
+        if rule.get("gate")
+    ]
+    assert gated == list(DEFAULT_RULES)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("nope", "not JSON"),
+        ("[]", "non-empty JSON list"),
+        ('[{"metric": "speed"}]', "needs a metric"),
+        ('[{"metric": "accuracy", "tolerance": "x"}]', "non-numeric"),
+        ('[{"metric": "accuracy", "alpha": 0.7}]', "alpha in"),
+        ('[{"metric": "accuracy", "tolerance": -0.1}]', "tolerance must be"),
+    ],
+)
+def test_bad_rules_are_named(text: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        parse_rules(text)
+
+
+def test_empty_rules_mean_the_default() -> None:
+    (rule,) = parse_rules("")
+    assert (rule.metric, rule.tolerance, rule.alpha) == ("accuracy", 0.0, 0.05)
+
+
+def test_a_clearly_worse_candidate_is_refused_and_an_equal_one_promoted() -> None:
+    truth = [0, 1] * 100
+    champion = _record(truth, truth)  # always right
+    worse = _record(truth, [1 - t if i % 4 == 0 else t for i, t in enumerate(truth)])  # 25% wrong
+    refused = challenge(champion, worse, ["0", "1"], ["0", "1"], parse_rules(""))
+    assert not refused.promote and "accuracy regressed" in refused.reason
+    assert refused.decisions[0].regressed
+    equal = challenge(
+        champion, champion.sample(frac=1, random_state=0), ["0", "1"], ["0", "1"], parse_rules("")
+    )
+    assert equal.promote and not equal.decisions[0].regressed  # row order does not matter (joined by id)
+
+
+def test_records_of_different_examples_are_refused() -> None:
+    truth = [0, 1] * 10
+    other = _record(truth, truth)
+    other[ID] = other[ID] + 100
+    with pytest.raises(InputError, match="different examples"):
+        challenge(_record(truth, truth), other, ["0", "1"], ["0", "1"], parse_rules(""))
+
+
+def test_score_rules_need_the_same_classes() -> None:
+    truth = [0, 1] * 10
+    with pytest.raises(InputError, match="champion classes"):
+        challenge(
+            _record(truth, truth),
+            _record(truth, truth),
+            ["0", "1"],
+            ["0", "2"],
+            parse_rules('[{"metric": "roc_auc"}]'),
+        )
+
+
+@pytest.fixture
+def store_with_models(tmp_path: Path, chain: Callable[..., dict[str, Path]]) -> dict[str, object]:
+    """A store with a good model (C default) and a crippled one (C tiny), both stored, neither champion."""
+    good = chain(tmp_path / "good")
+    bad = chain(tmp_path / "bad", estimator="logistic_regression", seed=42)
+    store = tmp_path / "store"
+    store.mkdir()
+    stored_good = store_model(
+        str(good["model"]), str(good["evaluation"]), str(store), "m", version="v1-good", now=T0
+    )
+    stored_bad = store_model(
+        str(bad["model"]), str(bad["evaluation"]), str(store), "m", version="v2-same", now=T0
+    )
+    return {
+        "store": str(store),
+        "good": good,
+        "bad": bad,
+        "v1": stored_good.version,
+        "v2": stored_bad.version,
+    }
+
+
+def test_first_model_becomes_champion_and_records_why(store_with_models: dict[str, object]) -> None:
+    s = store_with_models
+    good = s["good"]
+    assert isinstance(good, dict)
+    outcome = run_champion(
+        str(s["store"]), "m", "v1-good", str(good["evaluation"]), str(good["test"]), now=T0
+    )
+    assert outcome.promote and outcome.reason.startswith("first champion")
+    champion = read_champion(open_store(str(s["store"])), "m")
+    assert champion is not None and champion["version"] == "v1-good" and champion["previous"] is None
+    assert champion["uri"].endswith("/models/m/v1-good/") and champion["metrics"]["accuracy"] > 0.9
+    (entry,) = history(str(s["store"]), "m")
+    assert entry == champion  # the history entry is written with the same content, first
+    assert resolve_model(open_store(str(s["store"])), "m")["version"] == "v1-good"
+    challenge_record = read_challenge(str(s["store"]), "m", "v1-good")
+    assert challenge_record is not None and challenge_record["promote"] is True
+
+
+def test_an_identical_model_is_promoted_and_a_crippled_one_refused(
+    store_with_models: dict[str, object], tmp_path: Path, chain: Callable[..., dict[str, Path]]
+) -> None:
+    s = store_with_models
+    store = str(s["store"])
+    good, bad = s["good"], s["bad"]
+    assert isinstance(good, dict) and isinstance(bad, dict)
+    run_champion(store, "m", "v1-good", str(good["evaluation"]), str(good["test"]), now=T0)
+    same = run_champion(store, "m", "v2-same", str(bad["evaluation"]), str(bad["test"]), now=T0)
+    assert same.promote  # same data and seed: the champion re-scored equals the candidate
+    assert read_champion(open_store(store), "m")["version"] == "v2-same"  # type: ignore[index]
+
+    crippled = chain(tmp_path / "crippled", hyperparameters='{"C": 1e-5}')  # all but ignores the data
+    store_model(str(crippled["model"]), str(crippled["evaluation"]), store, "m", version="v3-bad", now=T0)
+    before = json.loads(open_store(store).read("models/m/champion.json"))
+    refused = run_champion(store, "m", "v3-bad", str(crippled["evaluation"]), str(crippled["test"]), now=T0)
+    assert not refused.promote and "accuracy regressed" in refused.reason
+    assert json.loads(open_store(store).read("models/m/champion.json")) == before
+    assert [e["version"] for e in history(store, "m")] == ["v1-good", "v2-same"]
+    record = read_challenge(store, "m", "v3-bad")
+    assert record is not None and record["promote"] is False and record["champion"] == "v2-same"
+
+
+def test_rollback_restores_the_previous_champion_and_is_recorded(
+    store_with_models: dict[str, object],
+) -> None:
+    s = store_with_models
+    store = str(s["store"])
+    good, bad = s["good"], s["bad"]
+    assert isinstance(good, dict) and isinstance(bad, dict)
+    run_champion(store, "m", "v1-good", str(good["evaluation"]), str(good["test"]), now=T0)
+    run_champion(store, "m", "v2-same", str(bad["evaluation"]), str(bad["test"]), now=T0.replace(hour=1))
+    record = rollback_champion(store, "m", now=T0.replace(hour=2))
+    assert (
+        record["version"] == "v1-good" and record["action"] == "rollback" and record["previous"] == "v2-same"
+    )
+    assert read_champion(open_store(store), "m")["version"] == "v1-good"  # type: ignore[index]
+    assert [e["action"] for e in history(store, "m")] == ["promote", "promote", "rollback"]
+
+
+@pytest.mark.parametrize(
+    ("to", "message"), [("v1-good", "already the champion"), ("v9", "has no version 'v9'")]
+)
+def test_rollback_errors_change_nothing(store_with_models: dict[str, object], to: str, message: str) -> None:
+    s = store_with_models
+    store = str(s["store"])
+    good = s["good"]
+    assert isinstance(good, dict)
+    with pytest.raises(InputError, match="has no champion"):
+        rollback_champion(store, "m")
+    run_champion(store, "m", "v1-good", str(good["evaluation"]), str(good["test"]), now=T0)
+    before = tree_digest(Path(store))
+    with pytest.raises(InputError, match=message):
+        rollback_champion(store, "m", to)
+    with pytest.raises(InputError, match="no previous champion"):
+        rollback_champion(store, "m")
+    assert tree_digest(Path(store)) == before
+
+
+def test_an_unknown_candidate_version_is_refused_before_anything_is_written(
+    store_with_models: dict[str, object],
+) -> None:
+    s = store_with_models
+    good = s["good"]
+    assert isinstance(good, dict)
+    before = tree_digest(Path(str(s["store"])))
+    with pytest.raises(InputError, match="has no version 'nope'"):
+        run_champion(str(s["store"]), "m", "nope", str(good["evaluation"]), str(good["test"]))
+    assert tree_digest(Path(str(s["store"]))) == before

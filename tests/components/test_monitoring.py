@@ -1,0 +1,195 @@
+"""Monitoring: the N-of-M rule, the cooldown, drift (PSI), window records and bad windows."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from components.champion.io import run_champion
+from components.model_storage.io import store_model
+from components.monitoring.core import MonitorSettings, decide_retrain, floor
+from components.monitoring.io import list_windows, run_monitoring
+from components.shared.drift import population_stability, psi, reference_profile
+from components.shared.errors import InputError
+from components.shared.sources import fetch_source
+from tests.conftest import tree_digest
+
+T0 = datetime(2026, 1, 1, 6, tzinfo=UTC)
+RULE = MonitorSettings(windows_below=2, window_count=3, cooldown_hours=48)
+
+
+def _windows(*below: bool) -> list[dict[str, Any]]:
+    return [{"as_of": (T0 + timedelta(days=i)).isoformat(), "below": b} for i, b in enumerate(below)]
+
+
+def _day(i: int) -> datetime:
+    return T0 + timedelta(days=i)
+
+
+@pytest.mark.parametrize(
+    ("below", "retrain"),
+    [
+        ((False, False, False), False),
+        ((False, True, False), False),  # N-1 of M
+        ((False, True, True), True),  # exactly N of M
+        ((True, True, True), True),
+        ((True, True, False, False, False), False),  # old declines fall out of the last M
+        ((True,), False),  # fewer windows than N
+    ],
+)
+def test_n_of_the_last_m_windows(below: tuple[bool, ...], retrain: bool) -> None:
+    decision = decide_retrain(_windows(*below), [], _day(len(below) - 1), RULE)
+    assert decision.retrain is retrain and decision.rule_met is retrain
+    assert decision.considered == min(len(below), 3)
+
+
+def test_windows_after_this_one_do_not_count() -> None:
+    decision = decide_retrain(_windows(False, True, True), [], _day(0), RULE)
+    assert not decision.rule_met and decision.considered == 1
+
+
+def test_cooldown_holds_until_it_ends_exactly() -> None:
+    windows = _windows(True, True, True, True, True)
+    started = [{"started_at": _day(1).isoformat()}]
+    held = decide_retrain(windows, started, _day(2), RULE)
+    assert held.rule_met and not held.retrain and "cooldown until 2026-01-04 06:00" in held.reason
+    assert held.cooldown_until == _day(3).isoformat()
+    just_before = decide_retrain(windows, started, _day(3) - timedelta(seconds=1), RULE)
+    assert not just_before.retrain
+    assert decide_retrain(windows, started, _day(3), RULE).retrain  # 48 h later: free again
+
+
+def test_a_zero_cooldown_never_holds_and_future_triggers_are_ignored() -> None:
+    windows = _windows(True, True)
+    rule = MonitorSettings(windows_below=2, window_count=2, cooldown_hours=0)
+    assert decide_retrain(windows, [{"started_at": _day(1).isoformat()}], _day(1), rule).retrain
+    assert decide_retrain(windows, [{"started_at": _day(5).isoformat()}], _day(1), RULE).retrain
+
+
+def test_floor_is_the_higher_of_threshold_and_champion_minus_tolerance() -> None:
+    assert floor(MonitorSettings(threshold=0.0, tolerance=0.05), 0.98) == pytest.approx(0.93)
+    assert floor(MonitorSettings(threshold=0.95, tolerance=0.05), 0.98) == 0.95
+    assert floor(MonitorSettings(threshold=0.5, tolerance=0.05), None) == 0.5
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"metric": "log_loss"}, "cannot be watched"),
+        ({"windows_below": 4, "window_count": 3}, "windows_below <= window_count"),
+        ({"windows_below": 0}, "windows_below"),
+        ({"threshold": 1.5}, "threshold"),
+        ({"tolerance": -0.1}, "tolerance"),
+        ({"cooldown_hours": -1}, "cooldown_hours"),
+    ],
+)
+def test_bad_settings_are_named(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        MonitorSettings(**kwargs)
+
+
+def test_psi_is_zero_for_the_same_distribution_and_large_for_a_shift() -> None:
+    rng = np.random.default_rng(0)
+    train = pd.DataFrame({"x": rng.normal(size=5000), "c": rng.choice(["a", "b"], size=5000)})
+    profile = reference_profile(train, ["x"], ["c"])
+    same = pd.DataFrame({"x": rng.normal(size=5000), "c": rng.choice(["a", "b"], size=5000)})
+    shifted = pd.DataFrame({"x": rng.normal(loc=1.0, size=5000), "c": rng.choice(["a", "b", "z"], size=5000)})
+    stable = population_stability(profile, same)
+    moved = population_stability(profile, shifted)
+    assert stable["x"] < 0.02 and stable["c"] < 0.01
+    assert moved["x"] > 0.25 and moved["c"] > 0.25  # an unseen category lands in the "other" bin
+    assert psi([0.5, 0.5], [0.5, 0.5]) == 0.0
+
+
+@pytest.fixture
+def champion_store(tmp_path: Path, chain: Callable[..., dict[str, Path]]) -> str:
+    paths = chain(tmp_path / "run")
+    store = tmp_path / "store"
+    store.mkdir()
+    store_model(str(paths["model"]), str(paths["evaluation"]), str(store), "m", version="v1", now=T0)
+    run_champion(str(store), "m", "v1", str(paths["evaluation"]), str(paths["test"]), now=T0)
+    return str(store)
+
+
+def _window_file(tmp_path: Path, window: int, name: str = "w.csv", transform: Any = None) -> str:
+    frame = pd.read_csv(
+        __import__("io").BytesIO(fetch_source(f"builtin://breast_cancer_drift?window={window}"))
+    )
+    if transform is not None:
+        frame = transform(frame)
+    path = tmp_path / name
+    frame.to_csv(path, index=False)
+    return str(path)
+
+
+def test_windows_are_recorded_and_decline_fires_the_rule(champion_store: str) -> None:
+    rule = MonitorSettings(windows_below=2, window_count=3, cooldown_hours=72)
+    decisions = []
+    for day, window in enumerate((0, 5, 6)):
+        record = run_monitoring(
+            champion_store,
+            "m",
+            f"builtin://breast_cancer_drift?window={window}",
+            rule,
+            as_of=_day(day).isoformat(),
+        )
+        decisions.append(record["decision"]["retrain"])
+    records = list_windows(champion_store, "m")
+    assert [r["source"][-1] for r in records] == ["0", "5", "6"]
+    assert [r["below"] for r in records] == [False, True, True]
+    assert decisions == [False, False, True]
+    assert records[0]["psi_max"] < 0.2 < records[2]["psi_max"]  # drift measured without labels
+    assert records[0]["champion_version"] == "v1" and records[0]["rows"] == 341
+    assert set(records[0]["psi"]) == set(
+        json.loads(Path(champion_store, "models/m/v1/metadata.json").read_text())["features"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("transform", "message"),
+    [
+        (lambda f: f.iloc[0:0], "has no rows"),
+        (lambda f: f.drop(columns="target"), "no label column 'target'"),
+        (
+            lambda f: f.assign(target=f["target"].where(f.index > 0, 7)),
+            "label\\(s\\) '7' the champion never saw",
+        ),
+        (lambda f: f.drop(columns="mean_radius"), "lacks feature column 'mean_radius'"),
+        (lambda f: f.assign(target=np.nan), "no labeled rows"),
+    ],
+)
+def test_bad_windows_are_refused_and_nothing_is_recorded(
+    champion_store: str, tmp_path: Path, transform: Any, message: str
+) -> None:
+    source = _window_file(tmp_path, 0, transform=transform)
+    before = tree_digest(Path(champion_store))
+    with pytest.raises(InputError, match=message):
+        run_monitoring(champion_store, "m", source, MonitorSettings())
+    assert tree_digest(Path(champion_store)) == before
+
+
+def test_no_champion_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="has no champion"):
+        run_monitoring(str(tmp_path), "m", "builtin://breast_cancer", MonitorSettings())
+
+
+def test_a_bad_window_time_is_refused(champion_store: str) -> None:
+    with pytest.raises(InputError, match="not an ISO 8601 time"):
+        run_monitoring(champion_store, "m", "builtin://breast_cancer", MonitorSettings(), as_of="yesterday")
+
+
+def test_drifting_source_needs_a_window_number() -> None:
+    with pytest.raises(InputError, match=r"needs \?window="):
+        fetch_source("builtin://breast_cancer_drift")
+    with pytest.raises(InputError, match="takes no query"):
+        fetch_source("builtin://breast_cancer?window=1")
+    assert fetch_source("builtin://breast_cancer_drift?window=1") == fetch_source(
+        "builtin://breast_cancer_drift?window=1"
+    )

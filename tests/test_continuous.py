@@ -1,0 +1,109 @@
+"""The continuous-training loop through the CLI, run locally with kfp.local (as a user would)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from components.shared.tables import read_parquet
+from tests.conftest import run_kfops, tree_digest
+
+DRIFTED = "source=builtin://breast_cancer_drift?window=8"
+FIRE_AT_ONCE = ("--param", "windows_below=1", "--param", "window_count=1")
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store whose first trained model became champion."""
+    root = tmp_path_factory.mktemp("loop")
+    (root / "store").mkdir()
+    env = {"KFOPS_HOME": str(root / ".kfops")}
+    trained = run_kfops("run", "training", "--store", str(root / "store"), env=env)
+    assert trained.returncode == 0, trained.stderr
+    return root / "store"
+
+
+def _kfops(store: Path, *args: str) -> tuple[int, str, str]:
+    result = run_kfops(*args, "--store", str(store), env={"KFOPS_HOME": str(store.parent / ".kfops")})
+    return result.returncode, result.stdout, result.stderr
+
+
+def _triggers(store: Path) -> list[Path]:
+    return sorted((store / "metrics/monitoring/breast-cancer/triggers").glob("*.json"))
+
+
+def test_first_training_made_a_champion_and_inference_uses_it(store: Path) -> None:
+    code, out, err = _kfops(store, "champion", "show", "breast-cancer")
+    assert code == 0, err
+    champion = json.loads(out)
+    assert champion["reason"].startswith("first champion")
+    code, out, err = _kfops(store, "run", "inference")
+    assert code == 0, err
+    (predictions,) = (store / "predictions/breast-cancer" / champion["version"]).glob("*.parquet")
+    frame, facts = read_parquet(str(predictions))
+    assert len(frame) == 569 and facts["version"] == champion["version"]
+
+
+def test_monitoring_dry_run_says_what_it_would_start_and_starts_nothing(store: Path) -> None:
+    code, out, err = _kfops(
+        store,
+        "run",
+        "monitoring",
+        "--param",
+        DRIFTED,
+        *FIRE_AT_ONCE,
+        "--param",
+        "cooldown_hours=0",
+        "--dry-run",
+    )
+    assert code == 0, err
+    assert "decision retrain: 1 of the last 1 windows below" in out
+    assert "dry run: would start a local training run: kfops run training" in out
+    assert _triggers(store) == []
+
+
+def test_monitoring_retrains_records_the_start_then_the_cooldown_holds(store: Path) -> None:
+    runs_before = len(list((store / "metrics/training/runs").glob("*.json")))
+    code, out, err = _kfops(store, "run", "monitoring", "--param", DRIFTED, *FIRE_AT_ONCE)
+    assert code == 0, err
+    assert "retraining: starting a local training run" in out and "Pipeline 'training' succeeded" in out
+    assert ("PROMOTED to champion" in out) or ("REFUSED (champion kept)" in out)
+    (trigger,) = _triggers(store)
+    record = json.loads(trigger.read_text())
+    assert record["where"] == "local" and record["parameters"]["source"].endswith("window=8")
+    assert len(list((store / "metrics/training/runs").glob("*.json"))) == runs_before + 1
+    # The earlier declining window still counts among the last 3: the rule is met, the cooldown holds.
+    again = ("--param", "windows_below=1", "--param", "window_count=3")
+    code, out, err = _kfops(store, "run", "monitoring", "--param", DRIFTED, *again)
+    assert code == 0, err
+    assert "but a retraining started recently; cooldown until" in out
+    assert len(_triggers(store)) == 1
+
+
+def test_champion_history_and_rollback(store: Path) -> None:
+    code, out, _ = _kfops(store, "champion", "history", "breast-cancer")
+    entries = json.loads(out)
+    if len(entries) < 2:
+        pytest.skip("the retrained model was refused, so there is no earlier champion to roll back to")
+    code, out, err = _kfops(store, "champion", "rollback", "breast-cancer")
+    assert code == 0, err and f"is now {entries[-2]['version']}" in out
+    code, out, _ = _kfops(store, "champion", "show", "breast-cancer")
+    assert json.loads(out)["action"] == "rollback"
+
+
+def test_monitoring_without_a_champion_fails_cleanly(tmp_path: Path) -> None:
+    empty = tmp_path / "store"
+    empty.mkdir()
+    before = tree_digest(empty)
+    code, out, err = _kfops(empty, "run", "monitoring")
+    assert code == 2
+    reason = f"model 'breast-cancer' has no champion in {empty}; run the training pipeline first"
+    assert err.strip().splitlines() == [f"error: monitoring: {reason}"]
+    assert "Traceback" not in out + err and tree_digest(empty) == before
+
+
+def test_dry_run_is_refused_for_other_pipelines(tmp_path: Path) -> None:
+    code, _, err = _kfops(tmp_path, "run", "training", "--dry-run")
+    assert code == 2 and "error: --dry-run applies to the monitoring pipeline only" in err
