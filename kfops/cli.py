@@ -110,6 +110,18 @@ def build_parser() -> argparse.ArgumentParser:
     deploy.add_argument("--store", help="store for the audit record (default: .kfops/store or $KFOPS_STORE)")
     deploy.add_argument("--dry-run", action="store_true", help="say what would be uploaded, upload nothing")
 
+    failures = commands.add_parser(
+        "notify-failures",
+        help="post newly failed pipeline runs to a webhook (once each; watermark in the store)",
+    )
+    failures.add_argument("--host", required=True)
+    failures.add_argument("--namespace", default="")
+    failures.add_argument("--token-file", type=Path)
+    failures.add_argument("--token-from-eks", metavar="CLUSTER")
+    failures.add_argument("--service-account", metavar="NS/NAME")
+    failures.add_argument("--webhook-url", default="", help="default: $KFOPS_WEBHOOK_URL (keep it a secret)")
+    failures.add_argument("--store", help="store for the watermark (default: .kfops/store or $KFOPS_STORE)")
+
     rollback = commands.add_parser("rollback", help="point a pipeline's schedules at an earlier version")
     rollback.add_argument("pipeline")
     rollback.add_argument("--to", default="", help="version name (default: the one before the current)")
@@ -313,6 +325,21 @@ def _token(args: argparse.Namespace) -> str:
     return read_token(args.token_file)
 
 
+def _notify_failures(args: argparse.Namespace, settings: Settings) -> int:
+    import os
+
+    from kfops.failures import notify_failures
+
+    webhook = args.webhook_url or os.environ.get("KFOPS_WEBHOOK_URL", "")
+    if not webhook:
+        raise InputError("no webhook: pass --webhook-url or set KFOPS_WEBHOOK_URL")
+    outcome = notify_failures(
+        args.host, _token(args), webhook, args.store or settings.store, namespace=args.namespace
+    )
+    print(f"{len(outcome['notified'])} failed run(s) notified; {len(outcome['pending'])} pending")
+    return 1 if outcome["pending"] else 0
+
+
 def _deploy(args: argparse.Namespace, settings: Settings) -> int:
     import os
 
@@ -424,6 +451,8 @@ def dispatch(args: argparse.Namespace) -> int:
         return _run(args, settings)
     if args.command == "champion":
         return _champion(args, settings)
+    if args.command == "notify-failures":
+        return _notify_failures(args, settings)
     if args.command == "gate":
         from kfops.gate.command import gate_command
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,9 +17,9 @@ from components.monitoring.core import parse_time, trigger_key
 from components.retrain_trigger.core import TOKEN_PATH, notification, trigger_record
 from components.shared.errors import InputError, KfopsError
 from components.shared.store import open_store
+from components.shared.webhook import notify
 
 TIMEOUT_SECONDS = 30.0
-WEBHOOK_TIMEOUT = (3.0, 10.0)
 
 
 class TriggerError(KfopsError):
@@ -123,33 +122,6 @@ def start_training_run(
     except (HTTPError, OSError) as exc:
         raise TriggerError(f"cannot reach the KFP API at {host}: {exc}") from None
     return str(run.run_id)
-
-
-def notify(url: str, payload: dict[str, Any]) -> bool:
-    """POST ``payload`` to a webhook (bounded retries, timeouts); a failure only warns."""
-    if not url:
-        return False
-    import urllib3
-
-    retry = urllib3.Retry(
-        total=3, backoff_factor=0.5, status_forcelist=(429, 500, 502, 503, 504), allowed_methods=None
-    )
-    try:
-        response = urllib3.request(
-            "POST",
-            url,
-            body=json.dumps(payload).encode(),
-            headers={"Content-Type": "application/json"},
-            retries=retry,
-            timeout=urllib3.Timeout(connect=WEBHOOK_TIMEOUT[0], read=WEBHOOK_TIMEOUT[1]),
-        )
-    except urllib3.exceptions.HTTPError as exc:
-        print(f"warning: webhook not notified: {exc}", file=sys.stderr)
-        return False
-    if response.status >= 300:
-        print(f"warning: webhook answered HTTP {response.status}", file=sys.stderr)
-        return False
-    return True
 
 
 def record_trigger(store_uri: str, model_name: str, trigger: dict[str, Any]) -> str:

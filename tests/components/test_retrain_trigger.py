@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +10,9 @@ import pytest
 
 from components.monitoring.core import MONITORING_PREFIX
 from components.retrain_trigger.core import notification, training_parameters
-from components.retrain_trigger.io import TriggerError, notify, run_trigger
+from components.retrain_trigger.io import TriggerError, run_trigger
 from components.shared.errors import InputError
+from components.shared.webhook import notify
 from tests.conftest import tree_digest
 from tests.kfp_fake import State, serve
 
@@ -161,33 +159,6 @@ def test_local_mode_starts_nothing(tmp_path: Path) -> None:
         is None
     )
     assert tree_digest(tmp_path) == {}
-
-
-@pytest.fixture
-def webhook() -> Iterator[tuple[str, list[dict[str, Any]], list[int]]]:
-    received: list[dict[str, Any]] = []
-    statuses: list[int] = []
-
-    class Hook(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            status = statuses.pop(0) if statuses else 200
-            if status == 200:
-                received.append(json.loads(body))
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/hook", received, statuses
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_the_webhook_is_notified_and_retried(webhook: tuple[str, list[dict[str, Any]], list[int]]) -> None:

@@ -1,0 +1,90 @@
+"""``kfops notify-failures``: tell the team's webhook about failed pipeline runs, once each.
+
+KFP forbids pipeline outputs from inside a ``dsl.ExitHandler``, and every kfops
+pipeline returns its record, so failures are watched from outside: this command
+(run on a schedule by ``.github/workflows/watch.yml``, or from a laptop) lists the
+namespace's runs, posts each newly failed one to the webhook, and keeps a
+watermark in the metrics store. A run whose notification fails is tried again
+next time: the watermark only moves past runs that were delivered.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from components.shared.store import LAYOUT, open_store
+from components.shared.webhook import notify
+from kfops.deploy import check_server, list_all, make_client
+
+WATERMARK_KEY = f"{LAYOUT.metrics}/notifications/failed-runs.json"
+FIRST_LOOKBACK = timedelta(hours=24)  # with no watermark yet, look back this far
+
+
+def _when(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def failure_message(run: Any, host: str) -> dict[str, Any]:
+    """Webhook payload for one failed run (Slack-compatible ``text``)."""
+    error = getattr(run.error, "message", None) if run.error else None
+    scheduled = f" (recurring run {run.recurring_run_id})" if run.recurring_run_id else ""
+    link = f"{host.rstrip('/')}/#/runs/details/{run.run_id}"
+    text = f"kfops: run {run.display_name} failed{scheduled}: {error or 'see the KFP UI'} ({link})"
+    return {
+        "text": text,
+        "event": "run_failed",
+        "run_id": run.run_id,
+        "display_name": run.display_name,
+        "recurring_run_id": run.recurring_run_id,
+        "created_at": _when(run.created_at).isoformat(),
+        "error": error,
+    }
+
+
+def notify_failures(
+    host: str, token: str, webhook_url: str, store: str, *, namespace: str = "", now: datetime | None = None
+) -> dict[str, Any]:
+    """Post every failed run newer than the watermark, oldest first; move the watermark.
+
+    Returns:
+        ``{"notified": [run ids], "pending": [run ids not delivered], "since": watermark}``.
+    """
+    backend = open_store(store)
+    state = json.loads(backend.read(WATERMARK_KEY)) if backend.exists(WATERMARK_KEY) else {}
+    since = _when(state["since"]) if state.get("since") else (now or datetime.now(UTC)) - FIRST_LOOKBACK
+    seen = set(state.get("seen", []))
+    check_server(host, namespace)
+    client = make_client(host, token, namespace)
+    runs = list_all(
+        "list runs",
+        client._run_api.run_service_list_runs,
+        "runs",
+        namespace=namespace or None,
+        sort_by="created_at",
+        profile=namespace,
+    )
+    failed = sorted(
+        (
+            r
+            for r in runs
+            if str(r.state) == "FAILED" and _when(r.created_at) >= since and r.run_id not in seen
+        ),
+        key=lambda r: _when(r.created_at),
+    )
+    notified: list[str] = []
+    pending = [r.run_id for r in failed]
+    for run in failed:
+        if not notify(webhook_url, failure_message(run, host)):
+            break  # keep it (and everything after it) for the next attempt
+        notified.append(pending.pop(0))
+        created = _when(run.created_at)
+        if created > since:
+            since, seen = created, set()
+        seen.add(run.run_id)
+    if notified:
+        backend.write(WATERMARK_KEY, json.dumps({"since": since.isoformat(), "seen": sorted(seen)}).encode())
+    return {"notified": notified, "pending": pending, "since": since.isoformat()}
