@@ -70,7 +70,7 @@ def render() -> dict[str, str]:
     kind = k.ProfileValues(
         namespace=EXAMPLE_NAMESPACE,
         pipeline_root="s3://mlpipeline/pipelines",
-        s3_endpoint="minio-service.kubeflow:9000",
+        s3_endpoint="seaweedfs.kubeflow:9000",  # KFP 2.17 ships SeaweedFS (S3 on 8333, 9000 kept)
         s3_disable_ssl=True,
         s3_credentials_secret="mlpipeline-minio-artifact",
     )

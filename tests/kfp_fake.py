@@ -123,7 +123,13 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
         def _route(self, method: str, path: str, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
             parts = [p for p in path.split("/") if p]
             if parts == ["pipelines"] and method == "GET":
-                found = [p for p in state.pipelines.values() if _matches(p, query.get("filter"))]
+                # Multi-user: a namespace's pipelines are listed only when that namespace is asked for.
+                found = [
+                    p
+                    for p in state.pipelines.values()
+                    if _matches(p, query.get("filter"))
+                    and p.get("namespace", "") == query.get("namespace", "")
+                ]
                 return 200, _page(found, "pipelines", query, state.max_page_size)
             if parts == ["pipelines", "create"] and method == "POST":
                 body = self._body()

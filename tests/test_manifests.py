@@ -91,4 +91,4 @@ def test_checkov_finds_nothing_in_the_overlays(tmp_path: Path) -> None:
 def test_kind_overlay_points_the_launcher_at_the_in_cluster_store() -> None:
     launcher = next(o for o in manifests.overlay_objects("kind") if o["metadata"]["name"] == "kfp-launcher")
     assert launcher["data"]["defaultPipelineRoot"] == "s3://mlpipeline/pipelines"
-    assert "minio-service.kubeflow:9000" in launcher["data"]["providers"]
+    assert "seaweedfs.kubeflow:9000" in launcher["data"]["providers"]  # KFP 2.17 ships SeaweedFS

@@ -100,9 +100,17 @@ def start_training_run(
         client._pipelines_api.api_client.rest_client.pool_manager.connection_pool_kw["timeout"] = (
             TIMEOUT_SECONDS
         )
-        pipeline_id = client.get_pipeline_id(pipeline)
-        if pipeline_id is None:
-            raise InputError(f"pipeline {pipeline!r} is not deployed at {host}; run kfops deploy first")
+        # Multi-user KFP lists a namespace's pipelines only when asked for that namespace.
+        name_filter = json.dumps(
+            {"predicates": [{"operation": "EQUALS", "key": "display_name", "stringValue": pipeline}]}
+        )
+        found = client.list_pipelines(filter=name_filter, namespace=namespace or None)
+        if not found.pipelines:
+            raise InputError(
+                f"pipeline {pipeline!r} is not deployed at {host} (namespace {namespace or 'shared'}); "
+                "run kfops deploy first"
+            )
+        pipeline_id = found.pipelines[0].pipeline_id
         versions = client.list_pipeline_versions(pipeline_id, page_size=1, sort_by="created_at desc")
         if not versions.pipeline_versions:
             raise InputError(f"pipeline {pipeline!r} has no versions at {host}")

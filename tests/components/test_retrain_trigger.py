@@ -36,7 +36,7 @@ def token_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _deployed(state: State) -> None:
-    state.pipelines["p1"] = {"pipeline_id": "p1", "display_name": "training"}
+    state.pipelines["p1"] = {"pipeline_id": "p1", "display_name": "training", "namespace": "team-a"}
     state.versions["p1"] = [
         {"pipeline_id": "p1", "pipeline_version_id": "old", "display_name": "training-aaa"},
         {"pipeline_id": "p1", "pipeline_version_id": "new", "display_name": "training-bbb"},
@@ -106,7 +106,7 @@ def test_a_refused_trigger_fails_clearly_and_starts_no_cooldown(
 def test_an_undeployed_pipeline_is_named(tmp_path: Path, token_file: Path) -> None:
     with (
         serve(State(token=TOKEN)) as (host, _),
-        pytest.raises(InputError, match="'training' is not deployed"),
+        pytest.raises(InputError, match="'training' is not deployed at"),
     ):
         run_trigger(
             json.dumps(WINDOW),
