@@ -43,6 +43,13 @@ def _deployed(state: State) -> None:
     ]
 
 
+def _start(host: str, store: str) -> dict[str, Any] | None:
+    """Trigger for WINDOW with no extra parameters, in the token's own namespace."""
+    return run_trigger(
+        json.dumps(WINDOW), host=host, namespace="", pipeline="training", parameters={}, store_uri=store
+    )
+
+
 def _triggers(store: Path) -> list[Path]:
     return sorted((store / MONITORING_PREFIX / "m" / "triggers").glob("*.json"))
 
@@ -92,14 +99,7 @@ def test_a_refused_trigger_fails_clearly_and_starts_no_cooldown(
         _deployed(state)
         state.faults = [status] * 20
         with pytest.raises(TriggerError, match=f"refused to start training: HTTP {status}"):  # within seconds
-            run_trigger(
-                json.dumps(WINDOW),
-                host=host,
-                namespace="",
-                pipeline="training",
-                parameters={},
-                store_uri=str(store),
-            )
+            _start(host, str(store))
     assert _triggers(store) == [] and state.runs == {}
 
 
@@ -108,14 +108,7 @@ def test_an_undeployed_pipeline_is_named(tmp_path: Path, token_file: Path) -> No
         serve(State(token=TOKEN)) as (host, _),
         pytest.raises(InputError, match="'training' is not deployed at"),
     ):
-        run_trigger(
-            json.dumps(WINDOW),
-            host=host,
-            namespace="",
-            pipeline="training",
-            parameters={},
-            store_uri=str(tmp_path),
-        )
+        _start(host, str(tmp_path))
     assert tree_digest(tmp_path) == {"token": tree_digest(tmp_path)["token"]}
 
 
@@ -124,40 +117,16 @@ def test_without_the_pod_default_token_it_says_what_is_missing(
 ) -> None:
     monkeypatch.setenv("KF_PIPELINES_SA_TOKEN_PATH", str(tmp_path / "absent"))
     with pytest.raises(TriggerError, match="access-ml-pipeline=true"):
-        run_trigger(
-            json.dumps(WINDOW),
-            host="http://127.0.0.1:9",
-            namespace="",
-            pipeline="training",
-            parameters={},
-            store_uri=str(tmp_path),
-        )
+        _start("http://127.0.0.1:9", str(tmp_path))
 
 
 def test_an_unreachable_api_fails_within_bounds(tmp_path: Path, token_file: Path) -> None:
     with pytest.raises(TriggerError, match="cannot reach the KFP API"):
-        run_trigger(
-            json.dumps(WINDOW),
-            host="http://127.0.0.1:9",
-            namespace="",
-            pipeline="training",
-            parameters={},
-            store_uri=str(tmp_path),
-        )
+        _start("http://127.0.0.1:9", str(tmp_path))
 
 
 def test_local_mode_starts_nothing(tmp_path: Path) -> None:
-    assert (
-        run_trigger(
-            json.dumps(WINDOW),
-            host="",
-            namespace="",
-            pipeline="training",
-            parameters={},
-            store_uri=str(tmp_path),
-        )
-        is None
-    )
+    assert _start("", str(tmp_path)) is None
     assert tree_digest(tmp_path) == {}
 
 
