@@ -52,9 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
         ("show", "the current champion (JSON)"),
         ("history", "every promotion and rollback (JSON)"),
         ("rollback", "make an earlier version champion again"),
+        ("promote", "make MODEL:VERSION champion by hand (recorded)"),
     ):
         sub = champion_cmd.add_parser(action, help=text)
-        sub.add_argument("model", help="model name")
+        sub.add_argument("model", help="MODEL:VERSION" if action == "promote" else "model name")
         sub.add_argument("--store", help="store root (default: .kfops/store or $KFOPS_STORE)")
         if action == "rollback":
             sub.add_argument("--to", default="", help="version (default: the previous champion)")
@@ -213,8 +214,11 @@ def _champion(args: argparse.Namespace, settings: Settings) -> int:
     elif args.champion_command == "history":
         continuous.print_json(continuous.champion_history(store, args.model))
     else:
-        record = continuous.rollback(store, args.model, args.to)
-        print(f"champion of {args.model} is now {record['version']} ({record['reason']})")
+        if args.champion_command == "promote":
+            record = continuous.promote(store, args.model)
+        else:
+            record = continuous.rollback(store, args.model, args.to)
+        print(f"champion of {record['model_name']} is now {record['version']} ({record['reason']})")
     return 0
 
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from components.champion.io import history, read_challenge, rollback_champion
+from components.champion.io import history, read_challenge, rollback_champion, set_champion
 from components.retrain_trigger.core import training_parameters, trigger_record
 from components.retrain_trigger.io import record_trigger
 from components.shared.errors import InputError
@@ -28,6 +28,7 @@ from kfops.settings import Settings
 DEMO_WINDOWS = 9
 DEMO_START = datetime(2026, 1, 1, 6, tzinfo=UTC)
 DEMO_MODEL = "drift-demo"
+DEMO_COOLDOWN_HOURS = 96  # four daily windows
 
 
 def window_summary(record: dict[str, Any]) -> str:
@@ -51,12 +52,16 @@ def run_monitoring_locally(
         The monitoring run, its window record, and the trigger record (``None`` when
         nothing was started).
     """
-    if not any(p.startswith("kfp_host=") for p in pairs):
+    host = _params(pairs).get("kfp_host")
+    if host is None:
         pairs = [*pairs, "kfp_host="]  # local: the trigger task defers to us
     result = run_pipeline("monitoring", pairs, settings=settings, store=store, verbose=verbose)
     window = json.loads(Path(result.output.path).read_text())
     print(f"Pipeline 'monitoring' succeeded in {result.seconds:.1f} s\n{window_summary(window)}")
     if not window["decision"]["retrain"]:
+        return result, window, None
+    if host:  # the trigger task has started (and recorded) the run on that KFP API
+        print(f"  retraining: started on {host} by the trigger task")
         return result, window, None
     params = _params(pairs)
     parameters = training_parameters(
@@ -128,6 +133,18 @@ def rollback(store: str, model_name: str, to: str) -> dict[str, Any]:
     return rollback_champion(store, model_name, to)
 
 
+def promote(store: str, reference: str) -> dict[str, Any]:
+    """Make ``MODEL:VERSION`` champion by hand (e.g. after a feature-set change), recorded.
+
+    Raises:
+        InputError: Not ``MODEL:VERSION``, or no such version.
+    """
+    name, _, version = reference.partition(":")
+    if not version:
+        raise InputError(f"promote needs MODEL:VERSION, got {reference!r}")
+    return set_champion(store, name, version, action="promote")
+
+
 def loop_demo(settings: Settings, store: str | None, windows: int = DEMO_WINDOWS) -> int:
     """Train a champion, then monitor daily drifting windows: decline, trigger, cooldown, new champion."""
     if store is None:  # a fresh store, so earlier demos' windows and cooldowns do not interfere
@@ -148,6 +165,7 @@ def loop_demo(settings: Settings, store: str | None, windows: int = DEMO_WINDOWS
                 f"model_name={DEMO_MODEL}",
                 f"source=builtin://breast_cancer_drift?window={number}",
                 f"as_of={as_of.isoformat()}",
+                f"cooldown_hours={DEMO_COOLDOWN_HOURS}",
             ],
             settings,
             store=first.store,

@@ -4,7 +4,8 @@ KFP forbids pipeline outputs from inside a ``dsl.ExitHandler``, and every kfops
 pipeline returns its record, so failures are watched from outside: this command
 (run on a schedule by ``.github/workflows/watch.yml``, or from a laptop) lists the
 namespace's runs, posts each newly failed one to the webhook, and keeps a
-watermark in the metrics store. A run whose notification fails is tried again
+watermark of end times in the metrics store (a long run created before the
+watermark that fails after it is still reported). A run whose notification fails is tried again
 next time: the watermark only moves past runs that were delivered.
 """
 
@@ -26,6 +27,11 @@ def _when(value: Any) -> datetime:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def _finished(run: Any) -> datetime:
+    """When the run ended (its creation time when the server gives no end time)."""
+    return _when(run.finished_at or run.created_at)
 
 
 def failure_message(run: Any, host: str) -> dict[str, Any]:
@@ -68,12 +74,8 @@ def notify_failures(
         profile=namespace,
     )
     failed = sorted(
-        (
-            r
-            for r in runs
-            if str(r.state) == "FAILED" and _when(r.created_at) >= since and r.run_id not in seen
-        ),
-        key=lambda r: _when(r.created_at),
+        (r for r in runs if str(r.state) == "FAILED" and _finished(r) >= since and r.run_id not in seen),
+        key=_finished,
     )
     notified: list[str] = []
     pending = [r.run_id for r in failed]
@@ -81,9 +83,9 @@ def notify_failures(
         if not notify(webhook_url, failure_message(run, host)):
             break  # keep it (and everything after it) for the next attempt
         notified.append(pending.pop(0))
-        created = _when(run.created_at)
-        if created > since:
-            since, seen = created, set()
+        finished = _finished(run)
+        if finished > since:
+            since, seen = finished, set()
         seen.add(run.run_id)
     if notified:
         backend.write(WATERMARK_KEY, json.dumps({"since": since.isoformat(), "seen": sorted(seen)}).encode())

@@ -18,9 +18,10 @@ from typing import Any
 
 import yaml
 
+from components.retrain_trigger.core import MANAGED_PREFIX
 from components.shared.errors import InputError
 
-PREFIX = "kfops:"
+PREFIX = MANAGED_PREFIX  # one definition, shared with the retrain trigger
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 CRON_FIELDS = 6  # KFP's cron has seconds: "0 0 2 * * *"
 

@@ -326,11 +326,15 @@ def apply(api_client: Any, obj: dict[str, Any]) -> str:
             )
         body = copy.deepcopy(obj)
         body["metadata"]["resourceVersion"] = meta["resourceVersion"]
-        body["metadata"]["labels"] = {**(meta.get("labels") or {}), **obj["metadata"]["labels"]}
-        body["metadata"]["annotations"] = {
-            **(meta.get("annotations") or {}),
-            **obj["metadata"]["annotations"],
+        # Keep what others added; drop what kfops wrote for the previous version (it may lack a key now).
+        ours = set(obj["metadata"]["labels"]) | {"app.kubernetes.io/version"}
+        body["metadata"]["labels"] = {
+            **{k: v for k, v in (meta.get("labels") or {}).items() if k not in ours},
+            **obj["metadata"]["labels"],
         }
+        annotations = meta.get("annotations") or {}
+        theirs = {k: v for k, v in annotations.items() if not k.startswith(ANNOTATION_PREFIX)}
+        body["metadata"]["annotations"] = {**theirs, **obj["metadata"]["annotations"]}
         try:
             api.replace_namespaced_custom_object(*where, name, body, _request_timeout=K8S_TIMEOUT)
             return "replaced"

@@ -55,6 +55,9 @@ def training(
     """
     ingested = ingest(source=source, label_column=label_column, categorical_columns=categorical_columns)
     ingested.set_display_name("ingest").set_cpu_request("500m").set_memory_request("1Gi")
+    # The data behind a source URI changes (e.g. data/labeled/latest.parquet): never reuse a cached
+    # read, or every later task would be served from cache and a retraining would learn nothing.
+    ingested.set_caching_options(False)
 
     parts = split(dataset=ingested.outputs["dataset"], test_size=test_size, seed=seed, stratify=stratify)
     parts.set_display_name("split").set_cpu_request("500m").set_memory_request("1Gi")

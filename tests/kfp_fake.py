@@ -34,6 +34,7 @@ class State:
     log: list[tuple[str, str]] = field(default_factory=list)
     faults: list[int] = field(default_factory=list)  # statuses for the next requests
     delay: float = 0.0
+    fail_paths: dict[str, int] = field(default_factory=dict)  # path -> status, on every request
     slow_paths: tuple[str, ...] = ()  # delay only these path prefixes (default: every path)
     experiments: dict[str, dict[str, Any]] = field(default_factory=dict)
     recurring: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -107,6 +108,7 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
                 fault = state.faults.pop(0) if state.faults else None
             if state.delay and (not state.slow_paths or url.path.startswith(state.slow_paths)):
                 time.sleep(state.delay)
+            fault = fault or state.fail_paths.get(url.path)
             if fault:
                 return self._send(fault, {"error": "injected", "code": fault})
             if url.path.endswith("/healthz"):

@@ -25,12 +25,16 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, State]]:
         yield host, state
 
 
-def _run(state: State, run_id: str, status: str, age_hours: float, recurring: str = "") -> None:
+def _run(
+    state: State, run_id: str, status: str, age_hours: float, recurring: str = "", ran_hours: float = 0.0
+) -> None:
+    ended = NOW - timedelta(hours=age_hours - ran_hours)
     state.runs[run_id] = {
         "run_id": run_id,
         "display_name": f"training-{run_id}",
         "state": status,
         "created_at": (NOW - timedelta(hours=age_hours)).isoformat().replace("+00:00", "Z"),
+        "finished_at": ended.isoformat().replace("+00:00", "Z") if status != "RUNNING" else None,
         "recurring_run_id": recurring,
         "error": {"message": "task train failed"} if status == "FAILED" else None,
     }
@@ -53,6 +57,20 @@ def test_each_failure_is_notified_once_oldest_first(
     _run(state, "c", "FAILED", 0)
     assert notify_failures(host, TOKEN, url, str(tmp_path), now=NOW)["notified"] == ["c"]
     assert len(received) == 3
+
+
+def test_a_long_run_that_fails_after_a_later_one_is_still_reported(
+    server: tuple[str, State], webhook: tuple[str, list[dict[str, Any]], list[int]], tmp_path: Path
+) -> None:
+    """The watermark follows end times: a run created first but failing last is not skipped."""
+    host, state = server
+    url, received, _ = webhook
+    _run(state, "long", "RUNNING", 3)
+    _run(state, "short", "FAILED", 1)
+    assert notify_failures(host, TOKEN, url, str(tmp_path), now=NOW)["notified"] == ["short"]
+    _run(state, "long", "FAILED", 3, ran_hours=2.9)  # created 3 h ago, failed 6 min ago
+    assert notify_failures(host, TOKEN, url, str(tmp_path), now=NOW)["notified"] == ["long"]
+    assert [m["run_id"] for m in received] == ["short", "long"]
 
 
 def test_an_undelivered_failure_is_retried_next_time(

@@ -21,10 +21,9 @@ import joblib
 import pytest
 import yaml
 
+from components.champion.io import set_champion
 from components.model_storage.io import store_model
 from components.shared.errors import InputError
-from components.shared.models import champion_key
-from components.shared.store import open_store
 from kfops import kserve, manifests
 from kfops.cli import main
 from kfops.serve import HANDOFF_PREFIX, handoff_key, serve, validate
@@ -87,7 +86,7 @@ def add_version(tmp: Path, store_uri: str, version: str, *, name: str = MODEL, c
         version=version,
     )
     if champion:
-        open_store(store_uri).write(champion_key(name), json.dumps({"version": version}).encode())
+        set_champion(store_uri, name, version, action="promote")
     return stored.uri
 
 
@@ -390,6 +389,9 @@ def test_serve_writes_the_handoff_record_then_creates_then_replaces(
     assert set(record["served_from"]) == {"git_commit", "git_ref"}
 
     # Serving another version: create answers 409, so read the object and replace it.
+    existing = _KubeApi.objects[MODEL]["metadata"]
+    existing["annotations"]["kfops.io/stale-fact"] = "from the previous version"  # kfops' own: dropped
+    existing["annotations"]["team.example/owner"] = "ml"  # someone else's: kept
     _KubeApi.calls.clear()
     code, out, err = _cli(capsys, f"{MODEL}:{V2}", "--store", s3_store, "--namespace", "team-ml")
     assert (code, _errors(err)) == (0, [])
@@ -405,6 +407,8 @@ def test_serve_writes_the_handoff_record_then_creates_then_replaces(
     assert _KubeApi.objects[MODEL]["metadata"]["resourceVersion"] == "2"
     assert replaced["spec"]["predictor"]["model"]["storageUri"].endswith(f"/{V2}/")
     assert replaced["metadata"]["labels"]["app.kubernetes.io/version"] == V2
+    assert "kfops.io/stale-fact" not in replaced["metadata"]["annotations"]
+    assert replaced["metadata"]["annotations"]["team.example/owner"] == "ml"
     assert len(_handoffs(s3_bucket)) == 2
 
 

@@ -102,8 +102,9 @@ def decide_retrain(
     """Apply the N-of-M rule and the cooldown.
 
     Args:
-        windows: Window records (``as_of`` ISO time, ``below`` flag), this window included;
-            only those at or before ``as_of`` count, newest last after sorting.
+        windows: Window records (``as_of`` ISO time, ``below`` flag) of the current champion,
+            this window included; only those at or before ``as_of`` count, and a window
+            measured twice (same time and input fingerprint) counts once.
         triggers: Recorded retraining starts (``started_at`` ISO time).
         as_of: Time of this window.
         settings: The rule.
@@ -111,7 +112,11 @@ def decide_retrain(
     Returns:
         The decision.
     """
-    past = sorted((w for w in windows if _time(w["as_of"]) <= as_of), key=lambda w: _time(w["as_of"]))
+    latest: dict[tuple[str, str], dict[str, Any]] = {}  # the same window measured twice counts once
+    for window in windows:
+        if _time(window["as_of"]) <= as_of:
+            latest[(_time(window["as_of"]).isoformat(), str(window.get("input_fingerprint", "")))] = window
+    past = sorted(latest.values(), key=lambda w: _time(w["as_of"]))
     recent = past[-settings.window_count :]
     below = sum(1 for w in recent if w["below"])
     rule_met = below >= settings.windows_below
@@ -137,7 +142,7 @@ def decide_retrain(
 
 
 def _time(value: str) -> datetime:
-    return datetime.fromisoformat(value)
+    return parse_time(value)
 
 
 def check_window_labels(window_labels: list[str], model_classes: list[str]) -> None:
@@ -163,6 +168,11 @@ def window_key(model_name: str, as_of: datetime, run_id: str) -> str:
     return f"{MONITORING_PREFIX}/{model_name}/windows/{as_of:%Y%m%dT%H%M%S%fZ}-{_slug(run_id)}.json"
 
 
+def claim_key(model_name: str, as_of: datetime) -> str:
+    """Store key that lets one retraining start per window (not a trigger: no cooldown)."""
+    return f"{MONITORING_PREFIX}/{model_name}/claims/{as_of:%Y%m%dT%H%M%S%fZ}.json"
+
+
 def trigger_key(model_name: str, started_at: datetime, run_id: str) -> str:
     """Store key of a recorded retraining start."""
     return f"{MONITORING_PREFIX}/{model_name}/triggers/{started_at:%Y%m%dT%H%M%S%fZ}-{_slug(run_id)}.json"
@@ -180,4 +190,5 @@ def parse_time(value: str) -> datetime:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
         raise InputError(f"as_of {value!r} is not an ISO 8601 time (e.g. 2026-11-22T06:00:00Z)") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    # Keys and comparisons use UTC, so windows given with different offsets still sort by time.
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from components.evaluate.core import evaluate_model
 from components.monitoring.core import (
     MONITORING_PREFIX,
@@ -28,6 +31,14 @@ from components.shared.tables import read_table_bytes
 
 def _records(store: Store, prefix: str) -> list[dict[str, Any]]:
     return [json.loads(store.read(k)) for k in store.list(prefix) if k.endswith(".json")]
+
+
+def _like_classes(labels: pd.Series, classes: Any) -> pd.Series:
+    """Labels read as floats because of missing values (1.0) compared as the model's classes (1)."""
+    kind = np.asarray(classes).dtype.kind
+    if kind in "iu" and labels.dtype.kind == "f" and bool((labels == labels.round()).all()):
+        return labels.astype("int64")
+    return labels
 
 
 def run_monitoring(
@@ -80,11 +91,17 @@ def run_monitoring(
     window = window.dropna(subset=[label]).reset_index(drop=True)
     if len(window) == 0:
         raise InputError(f"window {source} has no labeled rows")
+    window[label] = _like_classes(window[label], model.classes_)
     classes = [str(c) for c in model.classes_]
     check_window_labels([str(v) for v in window[label].unique()], classes)
     features = list(metadata["features"])
     inputs = model_inputs(window, features, list(metadata.get("categorical", [])))
     scored = evaluate_model(model, inputs.assign(**{label: window[label].to_numpy()}), features, label)
+    if settings.metric not in scored.metrics:  # e.g. roc_auc of a multiclass model or a one-class window
+        raise InputError(
+            f"metric {settings.metric!r} is not defined for this window and model; "
+            f"use one of {', '.join(sorted(scored.metrics))}"
+        )
     value = float(scored.metrics[settings.metric])
     champion_value = metadata.get("metrics", {}).get(settings.metric)
     limit = floor(settings, None if champion_value is None else float(champion_value))
@@ -107,7 +124,12 @@ def run_monitoring(
         "settings": settings.to_dict(),
         "run_id": run_id,
     }
-    history = _records(store, f"{MONITORING_PREFIX}/{model_name}/windows")
+    # Only this champion's windows: a new champion is not retrained for its predecessor's decline.
+    history = [
+        w
+        for w in _records(store, f"{MONITORING_PREFIX}/{model_name}/windows")
+        if w.get("champion_version") == version
+    ]
     triggers = _records(store, f"{MONITORING_PREFIX}/{model_name}/triggers")
     record["decision"] = decide_retrain([*history, record], triggers, when, settings).to_dict()
     store.write(

@@ -9,6 +9,7 @@ from pathlib import Path
 from components.retrain_trigger.core import IN_CLUSTER_HOST, training_parameters
 from components.retrain_trigger.io import run_trigger
 from components.shared.cli import run_cli
+from components.shared.errors import InputError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,8 +22,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parameters", default="{}", help="extra training parameters (JSON object)")
     parser.add_argument("--webhook-url", default="")
     args = parser.parse_args(argv)
-    window_json = args.window.read_text()
-    window = json.loads(window_json)
+    try:
+        window_json = args.window.read_text()
+        window = json.loads(window_json)
+    except OSError as exc:
+        raise InputError(f"cannot read window record {args.window}: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{args.window} is not JSON: {exc}") from None
+    missing = [k for k in ("model_name", "source", "as_of", "decision") if k not in window]
+    if missing:
+        raise InputError(f"{args.window} is not a window record from monitoring: no {missing[0]!r}")
     parameters = training_parameters(
         args.parameters, store=args.store, model_name=window["model_name"], source=window["source"]
     )

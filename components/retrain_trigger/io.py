@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from components.monitoring.core import parse_time, trigger_key
-from components.retrain_trigger.core import TOKEN_PATH, notification, trigger_record
-from components.shared.errors import InputError, KfopsError
+from components.monitoring.core import claim_key, parse_time, trigger_key
+from components.retrain_trigger.core import MANAGED_PREFIX, TOKEN_PATH, notification, trigger_record
+from components.shared.errors import InputError, KfopsError, ObjectExistsError
 from components.shared.store import open_store
 from components.shared.webhook import notify
 
@@ -96,10 +96,7 @@ def start_training_run(
             namespace=namespace or "kubeflow",
             credentials=ServiceAccountTokenVolumeCredentials(token_path),
         )
-        # kfp.Client sets no timeout; every connection of its pool gets one.
-        client._pipelines_api.api_client.rest_client.pool_manager.connection_pool_kw["timeout"] = (
-            TIMEOUT_SECONDS
-        )
+        _impose_timeout(client)
         # Multi-user KFP lists a namespace's pipelines only when asked for that namespace.
         name_filter = json.dumps(
             {"predicates": [{"operation": "EQUALS", "key": "display_name", "stringValue": pipeline}]}
@@ -111,25 +108,69 @@ def start_training_run(
                 "run kfops deploy first"
             )
         pipeline_id = found.pipelines[0].pipeline_id
-        versions = client.list_pipeline_versions(pipeline_id, page_size=1, sort_by="created_at desc")
-        if not versions.pipeline_versions:
+        version_id = _deployed_version(client, pipeline, namespace) or _newest_version(client, pipeline_id)
+        if version_id is None:
             raise InputError(f"pipeline {pipeline!r} has no versions at {host}")
-        version = versions.pipeline_versions[0]
         exp = client.create_experiment(experiment, namespace=namespace or None)
         run = client.run_pipeline(
             experiment_id=exp.experiment_id,
             job_name=f"{pipeline}-retrain-{datetime.now(UTC):%Y%m%d-%H%M%S}",
             params=parameters,
             pipeline_id=pipeline_id,
-            version_id=version.pipeline_version_id,
+            version_id=version_id,
         )
+    except KfopsError:
+        raise
     except ApiException as exc:
-        raise TriggerError(
-            f"KFP API at {host} refused to start {pipeline}: HTTP {exc.status} {exc.reason}"
-        ) from None
+        detail = f"HTTP {exc.status}: {' '.join(str(exc.body or exc.reason).split())[:300]}"
+        if exc.status in (400, 404, 409, 422):  # the request itself is wrong (e.g. an unknown parameter)
+            raise InputError(f"KFP API at {host} rejected the {pipeline} run: {detail}") from None
+        raise TriggerError(f"KFP API at {host} refused to start {pipeline}: {detail}") from None
+    except ValueError as exc:  # e.g. kfp.Client finds two experiments of one name
+        raise TriggerError(f"cannot start {pipeline} at {host}: {exc}") from None
     except (HTTPError, OSError) as exc:
         raise TriggerError(f"cannot reach the KFP API at {host}: {exc}") from None
     return str(run.run_id)
+
+
+def _impose_timeout(client: Any) -> None:
+    """kfp.Client passes ``_request_timeout=None`` (no timeout) on every call: give each one."""
+    rest = client._pipelines_api.api_client.rest_client
+    original = rest.request
+
+    def request(*args: Any, _request_timeout: Any = None, **kwargs: Any) -> Any:
+        return original(*args, _request_timeout=_request_timeout or (5.0, TIMEOUT_SECONDS), **kwargs)
+
+    rest.request = request
+
+
+def _deployed_version(client: Any, pipeline: str, namespace: str) -> str | None:
+    """The version kfops' recurring runs of ``pipeline`` use (what deploy or rollback chose)."""
+    token = ""
+    for _ in range(100):
+        page = client.list_recurring_runs(page_token=token, page_size=100, namespace=namespace or None)
+        for run in page.recurring_runs or []:
+            try:
+                facts = json.loads(run.description or "")
+            except json.JSONDecodeError:
+                continue
+            if (
+                isinstance(facts, dict)
+                and facts.get("pipeline") == pipeline
+                and str(run.display_name or "").startswith(MANAGED_PREFIX)
+                and run.pipeline_version_reference
+            ):
+                return str(run.pipeline_version_reference.pipeline_version_id)
+        token = page.next_page_token or ""
+        if not token:
+            break
+    return None
+
+
+def _newest_version(client: Any, pipeline_id: str) -> str | None:
+    """Without a schedule to follow, the newest uploaded version."""
+    versions = client.list_pipeline_versions(pipeline_id, page_size=1, sort_by="created_at desc")
+    return str(versions.pipeline_versions[0].pipeline_version_id) if versions.pipeline_versions else None
 
 
 def record_trigger(store_uri: str, model_name: str, trigger: dict[str, Any]) -> str:
@@ -137,6 +178,24 @@ def record_trigger(store_uri: str, model_name: str, trigger: dict[str, Any]) -> 
     store = open_store(store_uri)
     key = trigger_key(model_name, parse_time(str(trigger["started_at"])), str(trigger.get("run_id", "")))
     return store.write(key, json.dumps(trigger, indent=2, sort_keys=True).encode(), overwrite=False)
+
+
+def _claim(store: Any, key: str) -> bool:
+    """Take this window's one retraining start (create-if-absent); ``False`` when already taken.
+
+    Two monitoring runs of the same window (a manual one beside the scheduled one, or a
+    retried task) start one training run between them. A claim whose start failed
+    can be taken again; one whose start is in flight or done cannot.
+    """
+    starting = json.dumps({"state": "starting", "at": datetime.now(UTC).isoformat()}).encode()
+    try:
+        store.write(key, starting, overwrite=False)
+        return True
+    except ObjectExistsError:
+        if json.loads(store.read(key)).get("state") == "failed":
+            store.write(key, starting)
+            return True
+        return False
 
 
 def run_trigger(
@@ -158,7 +217,17 @@ def run_trigger(
     if not host:
         print("local run: kfops starts the retraining itself")
         return None
-    run_id = start_training_run(host, namespace, pipeline, parameters)
+    store = open_store(store_uri)
+    claim = claim_key(str(window["model_name"]), parse_time(str(window["as_of"])))
+    if not _claim(store, claim):
+        print(f"this window's retraining was already started ({store.uri_for(claim)}); not starting another")
+        return None
+    try:
+        run_id = start_training_run(host, namespace, pipeline, parameters)
+    except KfopsError:
+        store.write(claim, json.dumps({"state": "failed"}).encode())  # a later attempt may try again
+        raise
+    store.write(claim, json.dumps({"state": "started", "run_id": run_id}).encode())
     record = trigger_record(
         window,
         pipeline=pipeline,

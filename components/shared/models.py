@@ -52,15 +52,33 @@ def history_prefix(model_name: str) -> str:
     return f"{LAYOUT.models}/{check_model_name(model_name)}/{HISTORY_DIR}"
 
 
+def history_key(model_name: str, generation: int) -> str:
+    """Key of the ``generation``-th promotion or rollback (created once, never replaced)."""
+    return f"{history_prefix(model_name)}/{generation:08d}.json"
+
+
+def read_history(store: Store, model_name: str) -> list[dict[str, Any]]:
+    """Every promotion and rollback of ``model_name``, oldest first."""
+    records = []
+    for key in store.list(history_prefix(model_name)):
+        if key.endswith(".json"):
+            try:
+                records.append(dict(json.loads(store.read(key))))
+            except json.JSONDecodeError as exc:
+                raise InputError(f"malformed champion record {store.uri_for(key)}: {exc}") from None
+    return records
+
+
 def read_champion(store: Store, model_name: str) -> dict[str, Any] | None:
-    """The champion pointer of ``model_name`` (``None`` when there is no champion yet)."""
-    key = champion_key(model_name)
-    if not store.exists(key):
-        return None
-    try:
-        return dict(json.loads(store.read(key)))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"malformed champion pointer {store.uri_for(key)}: {exc}") from None
+    """The champion of ``model_name``: its newest history record (``None`` before the first).
+
+    The history, not the ``champion.json`` mirror, is the truth: each record is
+    created under the next generation number with create-if-absent, so two
+    concurrent promotions cannot both succeed, and a crash after the record and
+    before the mirror leaves a consistent state.
+    """
+    history = read_history(store, model_name)
+    return history[-1] if history else None
 
 
 def version_metadata(store: Store, model_name: str, version: str) -> dict[str, Any]:
@@ -72,7 +90,10 @@ def version_metadata(store: Store, model_name: str, version: str) -> dict[str, A
     key = f"{version_prefix(model_name, version)}/{METADATA_FILE}"
     if not store.exists(key):
         raise InputError(f"model {model_name!r} has no version {version!r} in {store.uri}")
-    return dict(json.loads(store.read(key)))
+    try:
+        return dict(json.loads(store.read(key)))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"malformed {store.uri_for(key)}: {exc}") from None
 
 
 def resolve_model(store: Store, reference: str) -> dict[str, Any]:

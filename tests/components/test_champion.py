@@ -12,7 +12,15 @@ import pandas as pd
 import pytest
 
 from components.champion.core import DEFAULT_RULES, challenge, parse_rules
-from components.champion.io import history, read_challenge, rollback_champion, run_champion
+from components.champion.io import (
+    ChampionMoved,
+    history,
+    read_challenge,
+    record_promotion,
+    rollback_champion,
+    run_champion,
+    set_champion,
+)
 from components.evaluate.core import ID, SCORE_PREFIX, Y_PRED, Y_TRUE
 from components.model_storage.io import store_model
 from components.shared.errors import InputError
@@ -97,7 +105,7 @@ def test_score_rules_need_the_same_classes() -> None:
 
 @pytest.fixture
 def store_with_models(tmp_path: Path, chain: Callable[..., dict[str, Path]]) -> dict[str, object]:
-    """A store with a good model (C default) and a crippled one (C tiny), both stored, neither champion."""
+    """A store with two equally trained models (v1-good, v2-same), both stored, neither champion."""
     good = chain(tmp_path / "good")
     bad = chain(tmp_path / "bad", estimator="logistic_regression", seed=42)
     store = tmp_path / "store"
@@ -189,7 +197,7 @@ def test_rollback_errors_change_nothing(store_with_models: dict[str, object], to
     before = tree_digest(Path(store))
     with pytest.raises(InputError, match=message):
         rollback_champion(store, "m", to)
-    with pytest.raises(InputError, match="no previous champion"):
+    with pytest.raises(InputError, match="no earlier champion"):
         rollback_champion(store, "m")
     assert tree_digest(Path(store)) == before
 
@@ -204,3 +212,54 @@ def test_an_unknown_candidate_version_is_refused_before_anything_is_written(
     with pytest.raises(InputError, match="has no version 'nope'"):
         run_champion(str(s["store"]), "m", "nope", str(good["evaluation"]), str(good["test"]))
     assert tree_digest(Path(str(s["store"]))) == before
+
+
+def test_a_second_rollback_never_brings_back_the_version_rolled_away_from(
+    store_with_models: dict[str, object],
+) -> None:
+    s = store_with_models
+    store = str(s["store"])
+    good, bad = s["good"], s["bad"]
+    assert isinstance(good, dict) and isinstance(bad, dict)
+    run_champion(store, "m", "v1-good", str(good["evaluation"]), str(good["test"]), now=T0)
+    run_champion(store, "m", "v2-same", str(bad["evaluation"]), str(bad["test"]), now=T0)
+    assert rollback_champion(store, "m")["version"] == "v1-good"
+    with pytest.raises(InputError, match="no earlier champion"):
+        rollback_champion(store, "m")  # v2-same was rolled away from; v1-good is current
+    assert [r["generation"] for r in history(store, "m")] == [1, 2, 3]
+
+
+def test_a_promotion_that_lost_a_race_is_refused_and_history_stays_consistent(
+    store_with_models: dict[str, object],
+) -> None:
+    s = store_with_models
+    store = str(s["store"])
+    good = s["good"]
+    assert isinstance(good, dict)
+    run_champion(store, "m", "v1-good", str(good["evaluation"]), str(good["test"]), now=T0)
+    stale = read_champion(open_store(store), "m")
+    set_champion(store, "m", "v2-same", action="promote")  # someone else moves first
+    with pytest.raises(ChampionMoved, match="changed meanwhile"):
+        record_promotion(open_store(store), {"model_name": "m", "version": "v1-good"}, stale)
+    assert [r["version"] for r in history(store, "m")] == ["v1-good", "v2-same"]
+    assert read_champion(open_store(store), "m")["version"] == "v2-same"  # type: ignore[index]
+
+
+def test_a_champion_that_cannot_score_the_candidates_data_is_kept_and_says_why(
+    tmp_path: Path, chain: Callable[..., dict[str, Path]]
+) -> None:
+    from components.ingest.io import write_synthetic
+
+    synthetic = tmp_path / "synthetic.csv"
+    write_synthetic(300, str(synthetic), features=5, seed=1)
+    other = chain(tmp_path / "other", source=str(synthetic))  # features x00..x04, label "target"
+    cancer = chain(tmp_path / "cancer")
+    store = tmp_path / "store"
+    store.mkdir()
+    store_model(str(other["model"]), str(other["evaluation"]), str(store), "m", version="v1", now=T0)
+    store_model(str(cancer["model"]), str(cancer["evaluation"]), str(store), "m", version="v2", now=T0)
+    run_champion(str(store), "m", "v1", str(other["evaluation"]), str(other["test"]), now=T0)
+    outcome = run_champion(str(store), "m", "v2", str(cancer["evaluation"]), str(cancer["test"]), now=T0)
+    assert not outcome.promote and outcome.reason.startswith("not comparable")
+    assert read_champion(open_store(str(store)), "m")["version"] == "v1"  # type: ignore[index]
+    assert set_champion(str(store), "m", "v2", action="promote")["version"] == "v2"  # by hand, recorded

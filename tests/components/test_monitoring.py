@@ -193,3 +193,53 @@ def test_drifting_source_needs_a_window_number() -> None:
     assert fetch_source("builtin://breast_cancer_drift?window=1") == fetch_source(
         "builtin://breast_cancer_drift?window=1"
     )
+
+
+def test_a_window_measured_twice_counts_once() -> None:
+    once = _windows(False, True)
+    twice = [*once, {**once[1]}]  # same time, same (missing) fingerprint
+    assert decide_retrain(twice, [], _day(1), RULE).below == 1
+
+
+def test_times_with_offsets_are_compared_and_keyed_in_utc(champion_store: str) -> None:
+    record = run_monitoring(
+        champion_store,
+        "m",
+        "builtin://breast_cancer_drift?window=0",
+        MonitorSettings(),
+        as_of="2026-01-10T06:00:00+05:00",
+    )
+    assert record["as_of"] == "2026-01-10T01:00:00+00:00"
+    (key,) = (p.name for p in Path(champion_store, "metrics/monitoring/m/windows").glob("*.json"))
+    assert key.startswith("20260110T010000")
+
+
+def test_a_partly_labelled_window_is_scored_on_its_labelled_rows(champion_store: str, tmp_path: Path) -> None:
+    source = _window_file(tmp_path, 0, transform=lambda f: f.assign(target=f["target"].where(f.index > 0)))
+    record = run_monitoring(champion_store, "m", source, MonitorSettings())
+    assert record["rows"] == 340 and record["value"] > 0.9
+
+
+def test_an_undefined_metric_is_a_clear_error(champion_store: str, tmp_path: Path) -> None:
+    source = _window_file(tmp_path, 0, transform=lambda f: f[f["target"] == 1])  # one class: no ROC-AUC
+    with pytest.raises(InputError, match="metric 'roc_auc' is not defined for this window"):
+        run_monitoring(champion_store, "m", source, MonitorSettings(metric="roc_auc"))
+
+
+def test_only_the_current_champions_windows_count(
+    champion_store: str, tmp_path: Path, chain: Callable[..., dict[str, Path]]
+) -> None:
+    rule = MonitorSettings(windows_below=2, window_count=3, cooldown_hours=0)
+    run_monitoring(
+        champion_store, "m", "builtin://breast_cancer_drift?window=6", rule, as_of=_day(0).isoformat()
+    )
+    paths = chain(tmp_path / "second", seed=7)
+    store_model(str(paths["model"]), str(paths["evaluation"]), champion_store, "m", version="v2", now=T0)
+    from components.champion.io import set_champion
+
+    set_champion(champion_store, "m", "v2", action="promote")
+    record = run_monitoring(
+        champion_store, "m", "builtin://breast_cancer_drift?window=6", rule, as_of=_day(1).isoformat()
+    )
+    assert record["below"] and record["decision"]["below"] == 1  # v1's declining window is not v2's
+    assert not record["decision"]["retrain"]

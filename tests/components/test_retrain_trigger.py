@@ -44,14 +44,56 @@ def _deployed(state: State) -> None:
 
 
 def _start(host: str, store: str) -> dict[str, Any] | None:
-    """Trigger for WINDOW with no extra parameters, in the token's own namespace."""
+    """Trigger for WINDOW with no extra parameters, in the profile namespace the pipeline lives in."""
     return run_trigger(
-        json.dumps(WINDOW), host=host, namespace="", pipeline="training", parameters={}, store_uri=store
+        json.dumps(WINDOW), host=host, namespace="team-a", pipeline="training", parameters={}, store_uri=store
     )
 
 
 def _triggers(store: Path) -> list[Path]:
     return sorted((store / MONITORING_PREFIX / "m" / "triggers").glob("*.json"))
+
+
+def test_follows_the_version_the_managed_schedule_uses(tmp_path: Path, token_file: Path) -> None:
+    """After a rollback the schedule points at an older version; retraining must use that one."""
+    store = tmp_path / "store"
+    store.mkdir()
+    with serve(State(token=TOKEN)) as (host, state):
+        _deployed(state)
+        state.recurring["r1"] = {
+            "recurring_run_id": "r1",
+            "display_name": "kfops:training-weekly",
+            "description": json.dumps({"pipeline": "training", "fingerprint": "x"}),
+            "pipeline_version_reference": {"pipeline_id": "p1", "pipeline_version_id": "old"},
+            "mode": "ENABLE",
+        }
+        _start(host, str(store))
+    (run,) = state.runs.values()
+    assert run["pipeline_version_reference"]["pipeline_version_id"] == "old"
+
+
+def test_a_stalled_api_times_out(tmp_path: Path, token_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from components.retrain_trigger import io as trigger_io
+
+    monkeypatch.setattr(trigger_io, "TIMEOUT_SECONDS", 0.5)
+    state = State(token=TOKEN, delay=5.0, slow_paths=("/apis/v2beta1/pipelines",))  # health check answers
+    with serve(state) as (host, _):
+        _deployed(state)
+        started = time.monotonic()
+        with pytest.raises(TriggerError, match="cannot reach the KFP API"):
+            _start(host, str(tmp_path))
+        assert time.monotonic() - started < 10  # kfp.Client alone would wait forever
+    assert _triggers(tmp_path) == []
+
+
+def test_a_rejected_request_names_the_servers_reason(tmp_path: Path, token_file: Path) -> None:
+    with serve(State(token=TOKEN, fail_paths={"/apis/v2beta1/runs": 400})) as (host, state):
+        _deployed(state)
+        with pytest.raises(InputError, match=r"rejected the training run: HTTP 400: .*injected"):
+            _start(host, str(tmp_path))
+    assert _triggers(tmp_path) == []
 
 
 def test_training_parameters_default_to_the_window_and_extra_wins() -> None:
@@ -109,7 +151,25 @@ def test_an_undeployed_pipeline_is_named(tmp_path: Path, token_file: Path) -> No
         pytest.raises(InputError, match="'training' is not deployed at"),
     ):
         _start(host, str(tmp_path))
-    assert tree_digest(tmp_path) == {"token": tree_digest(tmp_path)["token"]}
+    assert _triggers(tmp_path) == []  # no cooldown; the window's claim says the start failed
+    (claim,) = (tmp_path / MONITORING_PREFIX / "m" / "claims").glob("*.json")
+    assert json.loads(claim.read_text()) == {"state": "failed"}
+
+
+def test_one_window_starts_one_run_and_a_failed_start_can_be_retried(
+    tmp_path: Path, token_file: Path
+) -> None:
+    store = tmp_path / "store"
+    store.mkdir()
+    with serve(State(token=TOKEN)) as (host, state):
+        _deployed(state)
+        state.faults = [503] * 20
+        with pytest.raises(TriggerError):
+            _start(host, str(store))
+        state.faults = []
+        assert _start(host, str(store)) is not None  # the failed claim is taken again
+        assert _start(host, str(store)) is None  # a second monitoring run of the same window
+    assert len(state.runs) == 1 and len(_triggers(store)) == 1
 
 
 def test_without_the_pod_default_token_it_says_what_is_missing(
