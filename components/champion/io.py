@@ -32,8 +32,13 @@ class ChampionMoved(KfopsError):
 
 
 def actor() -> str:
-    """Who acts: the CI actor, the pipeline run, or the local user."""
-    return os.environ.get("GITHUB_ACTOR") or os.environ.get("USER") or "unknown"
+    """Who acts: the CI actor, else the local (or container) user."""
+    import getpass
+
+    try:
+        return os.environ.get("GITHUB_ACTOR") or getpass.getuser()
+    except (KeyError, OSError):  # a container user without a passwd entry
+        return "unknown"
 
 
 def record_promotion(store: Store, record: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:
