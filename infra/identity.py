@@ -80,6 +80,13 @@ def _infra_scope(name: str, cfg: InfraConfig, cluster_arn: str) -> policies.Infr
     )
 
 
+def _github_trust(provider_arn: pulumi.Input[str], subject: str) -> pulumi.Output[str]:
+    """Trust policy for GitHub Actions OIDC tokens of exactly one ``sub`` (repo and branch/environment/PR)."""
+    return _json(
+        lambda arn: policies.web_identity_trust(arn, GITHUB_ISSUER, [subject], STS_AUDIENCE), provider_arn
+    )
+
+
 class Identity(pulumi.ComponentResource):
     """IAM roles, each trusted by exactly one identity and allowed exactly its job.
 
@@ -116,46 +123,26 @@ class Identity(pulumi.ComponentResource):
         provider_arn = self._github_provider(name, cfg)
         self.deploy_role = self._role(
             f"{name}-github-deploy",
-            _json(
-                lambda arn: policies.web_identity_trust(
-                    arn, GITHUB_ISSUER, [cfg.deploy_subject], STS_AUDIENCE
-                ),
-                provider_arn,
-            ),
+            _github_trust(provider_arn, cfg.deploy_subject),
             _json(policies.deploy, args.bucket_arn, args.repository_arns, args.cluster_arn),
             "GitHub Actions deploys from " + cfg.deploy_subject,
         )
         self.pull_request_role = self._role(
             f"{name}-github-pull-requests",
-            _json(
-                lambda arn: policies.web_identity_trust(
-                    arn, GITHUB_ISSUER, [cfg.pull_request_subject], STS_AUDIENCE
-                ),
-                provider_arn,
-            ),
+            _github_trust(provider_arn, cfg.pull_request_subject),
             _json(policies.pull_request_checks, args.bucket_arn, args.repository_arns),
             "GitHub Actions pull-request checks (read only)",
         )
         scope = _infra_scope(name, cfg, args.cluster_arn)
         self.infra_preview_role = self._role(
             f"{name}-infra-preview",
-            _json(
-                lambda arn: policies.web_identity_trust(
-                    arn, GITHUB_ISSUER, [cfg.pull_request_subject], STS_AUDIENCE
-                ),
-                provider_arn,
-            ),
+            _github_trust(provider_arn, cfg.pull_request_subject),
             pulumi.Output.from_input(json.dumps(policies.infra_preview(scope))),
             "GitHub Actions pulumi preview on pull requests (read only)",
         )
         self.infra_apply_role = self._role(
             f"{name}-infra-apply",
-            _json(
-                lambda arn: policies.web_identity_trust(
-                    arn, GITHUB_ISSUER, [cfg.infra_apply_subject], STS_AUDIENCE
-                ),
-                provider_arn,
-            ),
+            _github_trust(provider_arn, cfg.infra_apply_subject),
             _json(lambda bucket: policies.infra_apply(scope, bucket), args.bucket_arn),
             "GitHub Actions pulumi up from " + cfg.infra_apply_subject,
         )
