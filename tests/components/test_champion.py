@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from components.champion.core import DEFAULT_RULES, challenge, parse_rules
+from components.champion.core import DEFAULT_RULES, Challenge, challenge, parse_rules
 from components.champion.io import (
     ChampionMoved,
     history,
@@ -103,55 +104,50 @@ def test_score_rules_need_the_same_classes() -> None:
         )
 
 
+@dataclass
+class Stored:
+    """A store holding two equally trained versions of model ``m``, neither champion yet."""
+
+    store: str
+    runs: dict[str, dict[str, Path]]  # version -> the run_chain paths it came from
+
+    def challenge(self, version: str, *, now: datetime = T0) -> Challenge:
+        """Run the champion step for ``version`` with its own evaluation and test set."""
+        run = self.runs[version]
+        return run_champion(self.store, "m", version, str(run["evaluation"]), str(run["test"]), now=now)
+
+
 @pytest.fixture
-def store_with_models(tmp_path: Path, chain: Callable[..., dict[str, Path]]) -> dict[str, object]:
-    """A store with two equally trained models (v1-good, v2-same), both stored, neither champion."""
-    good = chain(tmp_path / "good")
-    bad = chain(tmp_path / "bad", estimator="logistic_regression", seed=42)
+def store_with_models(tmp_path: Path, chain: Callable[..., dict[str, Path]]) -> Stored:
     store = tmp_path / "store"
     store.mkdir()
-    stored_good = store_model(
-        str(good["model"]), str(good["evaluation"]), str(store), "m", version="v1-good", now=T0
-    )
-    stored_bad = store_model(
-        str(bad["model"]), str(bad["evaluation"]), str(store), "m", version="v2-same", now=T0
-    )
-    return {
-        "store": str(store),
-        "good": good,
-        "bad": bad,
-        "v1": stored_good.version,
-        "v2": stored_bad.version,
-    }
+    runs = {"v1-good": chain(tmp_path / "good"), "v2-same": chain(tmp_path / "bad", seed=42)}
+    for version, run in runs.items():
+        store_model(str(run["model"]), str(run["evaluation"]), str(store), "m", version=version, now=T0)
+    return Stored(str(store), runs)
 
 
-def test_first_model_becomes_champion_and_records_why(store_with_models: dict[str, object]) -> None:
+def test_first_model_becomes_champion_and_records_why(store_with_models: Stored) -> None:
     s = store_with_models
-    good = s["good"]
-    assert isinstance(good, dict)
-    outcome = run_champion(
-        str(s["store"]), "m", "v1-good", str(good["evaluation"]), str(good["test"]), now=T0
-    )
+    outcome = s.challenge("v1-good")
     assert outcome.promote and outcome.reason.startswith("first champion")
-    champion = read_champion(open_store(str(s["store"])), "m")
+    champion = read_champion(open_store(s.store), "m")
     assert champion is not None and champion["version"] == "v1-good" and champion["previous"] is None
     assert champion["uri"].endswith("/models/m/v1-good/") and champion["metrics"]["accuracy"] > 0.9
-    (entry,) = history(str(s["store"]), "m")
+    (entry,) = history(s.store, "m")
     assert entry == champion  # the history entry is written with the same content, first
-    assert resolve_model(open_store(str(s["store"])), "m")["version"] == "v1-good"
-    challenge_record = read_challenge(str(s["store"]), "m", "v1-good")
+    assert resolve_model(open_store(s.store), "m")["version"] == "v1-good"
+    challenge_record = read_challenge(s.store, "m", "v1-good")
     assert challenge_record is not None and challenge_record["promote"] is True
 
 
 def test_an_identical_model_is_promoted_and_a_crippled_one_refused(
-    store_with_models: dict[str, object], tmp_path: Path, chain: Callable[..., dict[str, Path]]
+    store_with_models: Stored, tmp_path: Path, chain: Callable[..., dict[str, Path]]
 ) -> None:
     s = store_with_models
-    store = str(s["store"])
-    good, bad = s["good"], s["bad"]
-    assert isinstance(good, dict) and isinstance(bad, dict)
-    run_champion(store, "m", "v1-good", str(good["evaluation"]), str(good["test"]), now=T0)
-    same = run_champion(store, "m", "v2-same", str(bad["evaluation"]), str(bad["test"]), now=T0)
+    store = s.store
+    s.challenge("v1-good", now=T0)
+    same = s.challenge("v2-same", now=T0)
     assert same.promote  # same data and seed: the champion re-scored equals the candidate
     assert read_champion(open_store(store), "m")["version"] == "v2-same"  # type: ignore[index]
 
@@ -167,14 +163,12 @@ def test_an_identical_model_is_promoted_and_a_crippled_one_refused(
 
 
 def test_rollback_restores_the_previous_champion_and_is_recorded(
-    store_with_models: dict[str, object],
+    store_with_models: Stored,
 ) -> None:
     s = store_with_models
-    store = str(s["store"])
-    good, bad = s["good"], s["bad"]
-    assert isinstance(good, dict) and isinstance(bad, dict)
-    run_champion(store, "m", "v1-good", str(good["evaluation"]), str(good["test"]), now=T0)
-    run_champion(store, "m", "v2-same", str(bad["evaluation"]), str(bad["test"]), now=T0.replace(hour=1))
+    store = s.store
+    s.challenge("v1-good", now=T0)
+    s.challenge("v2-same", now=T0.replace(hour=1))
     record = rollback_champion(store, "m", now=T0.replace(hour=2))
     assert (
         record["version"] == "v1-good" and record["action"] == "rollback" and record["previous"] == "v2-same"
@@ -186,14 +180,12 @@ def test_rollback_restores_the_previous_champion_and_is_recorded(
 @pytest.mark.parametrize(
     ("to", "message"), [("v1-good", "already the champion"), ("v9", "has no version 'v9'")]
 )
-def test_rollback_errors_change_nothing(store_with_models: dict[str, object], to: str, message: str) -> None:
+def test_rollback_errors_change_nothing(store_with_models: Stored, to: str, message: str) -> None:
     s = store_with_models
-    store = str(s["store"])
-    good = s["good"]
-    assert isinstance(good, dict)
+    store = s.store
     with pytest.raises(InputError, match="has no champion"):
         rollback_champion(store, "m")
-    run_champion(store, "m", "v1-good", str(good["evaluation"]), str(good["test"]), now=T0)
+    s.challenge("v1-good", now=T0)
     before = tree_digest(Path(store))
     with pytest.raises(InputError, match=message):
         rollback_champion(store, "m", to)
@@ -203,26 +195,23 @@ def test_rollback_errors_change_nothing(store_with_models: dict[str, object], to
 
 
 def test_an_unknown_candidate_version_is_refused_before_anything_is_written(
-    store_with_models: dict[str, object],
+    store_with_models: Stored,
 ) -> None:
     s = store_with_models
-    good = s["good"]
-    assert isinstance(good, dict)
-    before = tree_digest(Path(str(s["store"])))
+    good = s.runs["v1-good"]
+    before = tree_digest(Path(s.store))
     with pytest.raises(InputError, match="has no version 'nope'"):
-        run_champion(str(s["store"]), "m", "nope", str(good["evaluation"]), str(good["test"]))
-    assert tree_digest(Path(str(s["store"]))) == before
+        run_champion(s.store, "m", "nope", str(good["evaluation"]), str(good["test"]))
+    assert tree_digest(Path(s.store)) == before
 
 
 def test_a_second_rollback_never_brings_back_the_version_rolled_away_from(
-    store_with_models: dict[str, object],
+    store_with_models: Stored,
 ) -> None:
     s = store_with_models
-    store = str(s["store"])
-    good, bad = s["good"], s["bad"]
-    assert isinstance(good, dict) and isinstance(bad, dict)
-    run_champion(store, "m", "v1-good", str(good["evaluation"]), str(good["test"]), now=T0)
-    run_champion(store, "m", "v2-same", str(bad["evaluation"]), str(bad["test"]), now=T0)
+    store = s.store
+    s.challenge("v1-good", now=T0)
+    s.challenge("v2-same", now=T0)
     assert rollback_champion(store, "m")["version"] == "v1-good"
     with pytest.raises(InputError, match="no earlier champion"):
         rollback_champion(store, "m")  # v2-same was rolled away from; v1-good is current
@@ -230,13 +219,11 @@ def test_a_second_rollback_never_brings_back_the_version_rolled_away_from(
 
 
 def test_a_promotion_that_lost_a_race_is_refused_and_history_stays_consistent(
-    store_with_models: dict[str, object],
+    store_with_models: Stored,
 ) -> None:
     s = store_with_models
-    store = str(s["store"])
-    good = s["good"]
-    assert isinstance(good, dict)
-    run_champion(store, "m", "v1-good", str(good["evaluation"]), str(good["test"]), now=T0)
+    store = s.store
+    s.challenge("v1-good", now=T0)
     stale = read_champion(open_store(store), "m")
     set_champion(store, "m", "v2-same", action="promote")  # someone else moves first
     with pytest.raises(ChampionMoved, match="changed meanwhile"):
