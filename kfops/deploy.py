@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 import yaml
 
 from components.shared.errors import InputError, KfopsError
+from components.shared.kfp_timeout import impose_timeout
 from components.shared.store import LAYOUT, open_store
 
 T = TypeVar("T")
@@ -189,14 +190,7 @@ def make_client(host: str, token: str, namespace: str) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         client = kfp.Client(host=host, existing_token=token, namespace=namespace or "kubeflow")
-    rest = client._pipelines_api.api_client.rest_client
-    original = rest.request
-
-    def request(*args: Any, _request_timeout: Any = None, **kwargs: Any) -> Any:
-        return original(*args, _request_timeout=_request_timeout or TIMEOUT, **kwargs)
-
-    rest.request = request
-    return client
+    return impose_timeout(client, TIMEOUT)
 
 
 def api_spec(spec_bytes: bytes) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import Any
 from components.monitoring.core import claim_key, parse_time, trigger_key
 from components.retrain_trigger.core import MANAGED_PREFIX, TOKEN_PATH, notification, trigger_record
 from components.shared.errors import InputError, KfopsError, ObjectExistsError
+from components.shared.kfp_timeout import impose_timeout
 from components.shared.store import open_store
 from components.shared.webhook import notify
 
@@ -96,7 +97,7 @@ def start_training_run(
             namespace=namespace or "kubeflow",
             credentials=ServiceAccountTokenVolumeCredentials(token_path),
         )
-        _impose_timeout(client)
+        impose_timeout(client, (5.0, TIMEOUT_SECONDS))
         # Multi-user KFP lists a namespace's pipelines only when asked for that namespace.
         name_filter = json.dumps(
             {"predicates": [{"operation": "EQUALS", "key": "display_name", "stringValue": pipeline}]}
@@ -131,17 +132,6 @@ def start_training_run(
     except (HTTPError, OSError) as exc:
         raise TriggerError(f"cannot reach the KFP API at {host}: {exc}") from None
     return str(run.run_id)
-
-
-def _impose_timeout(client: Any) -> None:
-    """kfp.Client passes ``_request_timeout=None`` (no timeout) on every call: give each one."""
-    rest = client._pipelines_api.api_client.rest_client
-    original = rest.request
-
-    def request(*args: Any, _request_timeout: Any = None, **kwargs: Any) -> Any:
-        return original(*args, _request_timeout=_request_timeout or (5.0, TIMEOUT_SECONDS), **kwargs)
-
-    rest.request = request
 
 
 def _deployed_version(client: Any, pipeline: str, namespace: str) -> str | None:
