@@ -60,8 +60,8 @@ class InfraConfig:
         load_balancer_scheme: ``internal`` or ``internet-facing``.
         waf_acl_arn: Optional WAFv2 web ACL for the load balancer.
         github_repository: ``org/repo`` allowed to assume the CI roles.
-        deploy_environment: GitHub environment allowed to deploy ("" to use the branch).
-        deploy_branch: Branch allowed to deploy when no environment is set.
+        deploy_environment: GitHub environment allowed to deploy (every deploy job runs in one,
+            so its OIDC ``sub`` is ``repo:ORG/REPO:environment:NAME``, never a branch).
         github_oidc_provider_arn: Reuse an existing GitHub OIDC provider ("" creates one).
         kms_key_arn: Encrypt the bucket with this KMS key ("" means AES256).
         noncurrent_version_days: Days before noncurrent object versions expire.
@@ -87,7 +87,6 @@ class InfraConfig:
     waf_acl_arn: str
     github_repository: str
     deploy_environment: str
-    deploy_branch: str
     github_oidc_provider_arn: str
     kms_key_arn: str
     noncurrent_version_days: int
@@ -102,10 +101,8 @@ class InfraConfig:
 
     @property
     def deploy_subject(self) -> str:
-        """The GitHub OIDC ``sub`` allowed to deploy (an environment, else a branch)."""
-        if self.deploy_environment:
-            return f"repo:{self.github_repository}:environment:{self.deploy_environment}"
-        return f"repo:{self.github_repository}:ref:refs/heads/{self.deploy_branch}"
+        """The GitHub OIDC ``sub`` allowed to deploy: jobs of one environment."""
+        return f"repo:{self.github_repository}:environment:{self.deploy_environment}"
 
     @property
     def pull_request_subject(self) -> str:
@@ -206,15 +203,15 @@ def load_config(source: ConfigSource, region: str | None, stack: str = "dev") ->
             f"{NAMESPACE}:profileNamespaces has {reserved[0]!r}: expected a Kubeflow profile namespace"
         )
     # Deploys are trusted from one GitHub environment (default "main", which
-    # .github/workflows/main.yml uses) or, if a branch is configured instead, that branch.
-    branch = _text(source, "deployBranch", _REF_NAME, "a branch name", "")
-    environment = _text(source, "deployEnvironment", _REF_NAME, "a GitHub environment name", "")
-    if branch and environment:
+    # .github/workflows/main.yml uses). A branch cannot be trusted instead: a job that names an
+    # environment (every deploy job does) gets the subject repo:ORG/REPO:environment:NAME, so a
+    # ref:refs/heads/BRANCH subject would never match. Limit the environment to the branch.
+    if source.get("deployBranch") not in (None, ""):
         raise ConfigError(
-            f"{NAMESPACE}:deployBranch and {NAMESPACE}:deployEnvironment are exclusive: set one"
+            f"{NAMESPACE}:deployBranch is not supported: deploy jobs run in a GitHub environment; "
+            f"set {NAMESPACE}:deployEnvironment and limit that environment to the branch"
         )
-    if not branch:
-        environment = environment or "main"
+    environment = _text(source, "deployEnvironment", _REF_NAME, "a GitHub environment name", "main")
     # `pulumi up` is trusted from its own environment (default infra-<stack>), never from the
     # one that deploys pipelines: a job of main.yml must not be able to change IAM.
     infra_environment = _text(
@@ -236,7 +233,6 @@ def load_config(source: ConfigSource, region: str | None, stack: str = "dev") ->
         waf_acl_arn=_text(source, "wafAclArn", _WAF_ARN, "a regional WAFv2 web ACL ARN", ""),
         github_repository=_text(source, "githubRepository", _REPOSITORY, "org/repo"),
         deploy_environment=environment,
-        deploy_branch=branch,
         github_oidc_provider_arn=_text(
             source,
             "githubOidcProviderArn",

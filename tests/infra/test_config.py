@@ -60,7 +60,8 @@ def test_the_committed_stacks_are_valid() -> None:
         ({"profileNamespaces": '["a", "a"]'}, "kfops:profileNamespaces lists a value twice"),
         ({"loadBalancerScheme": "public"}, "kfops:loadBalancerScheme"),
         ({"githubRepository": "not a repo"}, "kfops:githubRepository"),
-        ({"deployBranch": "main"}, "exclusive"),
+        ({"deployBranch": "main"}, "kfops:deployBranch is not supported"),
+        ({"deployBranch": "main", "deployEnvironment": None}, "kfops:deployBranch is not supported"),
         ({"noncurrentVersionDays": "soon"}, "kfops:noncurrentVersionDays"),
         ({"imageRetentionCount": "0"}, "kfops:imageRetentionCount = 0"),
         ({"wafAclArn": "arn:aws:wafv2:eu-west-1:123456789012:global/webacl/x/y"}, "kfops:wafAclArn"),
@@ -90,9 +91,11 @@ def test_infra_settings_default_from_the_stack_name() -> None:
     assert config.pulumi_state_bucket == "acme-kfops-pulumi-state"
 
 
-def test_a_branch_can_replace_the_environment() -> None:
-    config = _load(deployEnvironment=None, deployBranch="release")
-    assert config.deploy_subject == "repo:example-org/kfops:ref:refs/heads/release"
+def test_the_deploy_subject_is_always_an_environment() -> None:
+    """Jobs with `environment:` get an environment subject; a branch subject could never match."""
+    assert _load(deployEnvironment=None).deploy_subject == "repo:example-org/kfops:environment:main"
+    assert _load(deployEnvironment="staging").deploy_subject == "repo:example-org/kfops:environment:staging"
+    assert not hasattr(_load(), "deploy_branch")
 
 
 def test_the_program_stops_with_the_named_key() -> None:
