@@ -112,6 +112,12 @@ def load_schedules(path: Path, pipelines: set[str]) -> tuple[str, list[Schedule]
         parameters = item.get("parameters") or {}
         if not isinstance(parameters, dict):
             raise InputError(f"{where} ({name}): parameters must be a mapping")
+        secret = next((key for key in parameters if "webhook" in str(key).lower()), None)
+        if secret is not None:
+            raise InputError(
+                f"{where} ({name}): parameter {secret!r} is a secret and must not be in git: "
+                f"store it in the Kubernetes Secret kfops-webhook (docs/runbook.md)"
+            )
         schedules.append(
             Schedule(
                 name,

@@ -6,6 +6,9 @@ from components.monitoring.component import monitoring as watch
 from components.retrain_trigger.component import IN_CLUSTER_HOST, TOKEN_POD_LABEL, retrain_trigger
 
 PIPELINE_NAME = "monitoring"
+#: The trigger's webhook: kubectl -n NAMESPACE create secret generic kfops-webhook --from-literal=url=URL
+WEBHOOK_SECRET = "kfops-webhook"
+WEBHOOK_ENV = "KFOPS_WEBHOOK_URL"  # what components/shared/webhook.py reads (tests/test_compile.py)
 
 
 @dsl.pipeline(name=PIPELINE_NAME, description="Watch the champion on labeled windows; retrain on decline.")
@@ -24,7 +27,6 @@ def monitoring(
     namespace: str = "",
     training_pipeline: str = "training",
     training_parameters: str = "{}",
-    webhook_url: str = "",
 ) -> dsl.Artifact:
     """Records the window's metrics and drift, and starts the training pipeline when the rule fires.
 
@@ -43,7 +45,10 @@ def monitoring(
         namespace: Profile namespace for the training run (empty: the pod's own).
         training_pipeline: Deployed pipeline to start.
         training_parameters: Extra training parameters (JSON object).
-        webhook_url: Optional URL notified when retraining starts.
+
+    The webhook notified when retraining starts is a secret, so it is no parameter (parameters
+    live in git, in the KFP UI and in run records): the trigger task reads it from key ``url``
+    of the Kubernetes Secret ``kfops-webhook`` in the run's namespace, if that Secret exists.
 
     Returns:
         The window record (a JSON artifact), with the rule's decision.
@@ -70,10 +75,13 @@ def monitoring(
             namespace=namespace,
             training_pipeline=training_pipeline,
             training_parameters=training_parameters,
-            webhook_url=webhook_url,
+            webhook_url="",  # empty: notify() reads $KFOPS_WEBHOOK_URL, set from the Secret below
         )
         started.set_display_name("retrain-trigger").set_cpu_request("250m").set_memory_request("256Mi")
         started.set_caching_options(False)  # a retraining start must never be replayed from cache
         # The kfops PodDefault selects this label and mounts the KFP ServiceAccount token.
         kubernetes.add_pod_label(started, *TOKEN_POD_LABEL)
+        kubernetes.use_secret_as_env(
+            started, secret_name=WEBHOOK_SECRET, secret_key_to_env={"url": WEBHOOK_ENV}, optional=True
+        )
     return watched.outputs["window"]

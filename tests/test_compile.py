@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import yaml
 
 from components.images import component_names, image
+from components.shared.webhook import WEBHOOK_ENV
 from tests.conftest import run_kfops
 
 
@@ -60,6 +62,20 @@ def test_only_the_monitoring_trigger_task_gets_the_kfp_token_label(tmp_path: Pat
             if labels:
                 labelled[f"{pipeline}/{name}"] = labels
     assert labelled == {"monitoring.yaml/exec-retrain-trigger": {"access-ml-pipeline": "true"}}
+
+
+def test_the_webhook_url_is_no_parameter_but_an_optional_secret(tmp_path: Path) -> None:
+    """Parameters live in git (schedules.yaml), the KFP UI and run records: a secret must not."""
+    documents = list(yaml.safe_load_all(_compile(tmp_path)["monitoring.yaml"]))
+    spec, platform = documents[0], documents[1]
+    parameters = spec["root"].get("inputDefinitions", {}).get("parameters", {})
+    assert "store" in parameters and not any("webhook" in name for name in parameters)
+    executors = platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
+    secrets = executors["exec-retrain-trigger"]["secretAsEnv"]
+    assert len(secrets) == 1 and secrets[0]["optional"] is True
+    assert secrets[0]["keyToEnv"] == [{"secretKey": "url", "envVar": WEBHOOK_ENV}]
+    assert "kfops-webhook" in json.dumps(secrets[0])
+    assert [name for name, config in executors.items() if "secretAsEnv" in config] == ["exec-retrain-trigger"]
 
 
 def test_the_trigger_runs_only_when_the_rule_fires(tmp_path: Path) -> None:

@@ -61,6 +61,15 @@ def test_only_runs_made_by_kfops_are_managed() -> None:
         ({"name": "a", "pipeline": "nope", "cron": "0 0 2 * * *"}, "unknown pipeline 'nope'"),
         ({"name": "A b", "pipeline": "training", "cron": "0 0 2 * * *"}, "name 'A b'"),
         ({"name": "a", "pipeline": "training", "cron": "0 0 2 * * *", "colour": 1}, "unknown key 'colour'"),
+        (
+            {
+                "name": "a",
+                "pipeline": "training",
+                "cron": "0 0 2 * * *",
+                "parameters": {"webhook_url": "https://x"},
+            },
+            "parameter 'webhook_url' is a secret and must not be in git",
+        ),
     ],
 )
 def test_bad_schedule_files_are_named(tmp_path: Path, entry: dict[str, object], message: str) -> None:
