@@ -295,13 +295,16 @@ def test_a_comment_with_the_marker_by_someone_else_is_never_edited(run_step, aut
     assert [(m, p) for m, p, _ in result.writes()] == [("POST", f"repos/{BASE}/issues/7/comments")]
 
 
-def test_a_10_mb_body_is_capped(run_step) -> None:
+@pytest.mark.parametrize("byte", [b"A", b"`", "é".encode()], ids=["letters", "backticks", "two-byte"])
+def test_a_10_mb_body_is_capped(run_step, byte: bytes) -> None:
     responses = {**fork_lookup(pull(7)), f"GET repos/{BASE}/issues/7/comments": []}
-    result = run_step({"comment.md": b"A" * (10 * 1024 * 1024)}, responses)
+    data = byte * (10 * 1024 * 1024 // len(byte))
+    result = run_step({"comment.md": data}, responses)
     assert result.returncode == 0, result.stderr
     ((_, _, body),) = result.writes()
     assert len(body) <= 65_536
-    assert "Truncated: the report has 10485760 bytes" in body
+    assert f"Truncated: the report has {len(data)} bytes" in body
+    _fenced_text(body)
 
 
 def test_non_utf8_bytes_are_replaced_not_fatal(run_step) -> None:
