@@ -31,7 +31,7 @@ SHARED_INPUTS = ("__init__.py", "shared")  # what every Dockerfile copies beside
 EXTRA_INPUTS: dict[str, tuple[str, ...]] = {
     "champion": ("evaluate",),
     "monitoring": ("evaluate",),
-    "retrain_trigger": ("monitoring",),
+    "retrain_trigger": ("monitoring", "kfp_api"),  # kfp_api: the one KFP API client
 }
 _SKIPPED_SUFFIXES = (".md", ".pyc")
 

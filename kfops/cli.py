@@ -318,7 +318,7 @@ def _images(args: argparse.Namespace) -> int:
 
 def _token(args: argparse.Namespace) -> str:
     """The bearer token: minted on EKS, or read from a file / $KF_PIPELINES_SA_TOKEN_PATH."""
-    from kfops.deploy import read_token
+    from kfops.kfp_session import read_token
 
     if args.token_from_eks:
         from kfops.auth import mint_kfp_token
@@ -365,15 +365,20 @@ def _deploy(args: argparse.Namespace, settings: Settings) -> int:
         schedules_file=args.schedules or (DEFAULT_SCHEDULES if DEFAULT_SCHEDULES.is_file() else None),
     )
     verb = "would upload" if args.dry_run else "uploaded"
+    prefix = "would be " if args.dry_run else ""
     for label in result.uploaded:
         print(f"{verb:<13} {label}")
     for label in result.unchanged:
         print(f"{'unchanged':<13} {label}")
     for change, names in result.schedules.items():
         for name in names:
-            print(f"{'schedule ' + change:<18} {name}")
+            print(f"schedule {name}: {prefix if change != 'unchanged' else ''}{change}")
+    for warning in result.warnings:
+        print(f"warning: {warning}")
+    changed = sum(len(v) for k, v in result.schedules.items() if k != "unchanged")
     print(
-        f"{len(result.uploaded)} {verb}, {len(result.unchanged)} unchanged"
+        f"{len(result.uploaded)} {verb}, {len(result.unchanged)} unchanged; "
+        f"{changed} schedule change(s){' (dry run: nothing was changed)' if args.dry_run else ''}"
         + (f"; audit record {result.audit_uri}" if result.audit_uri else "")
     )
     return 0
@@ -506,6 +511,8 @@ def dispatch(args: argparse.Namespace) -> int:
         print(f"{args.pipeline}: schedules moved from {outcome['from']} to {outcome['to']}")
         for version in outcome["pruned"]:
             print(f"pruned {version}")
+        for warning in outcome["warnings"]:
+            print(f"warning: {warning}")
         return 0
     if args.command == "data":
         from components.ingest.io import write_synthetic

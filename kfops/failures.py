@@ -15,23 +15,18 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from components.kfp_api import when
 from components.shared.store import LAYOUT, open_store
 from components.shared.webhook import notify
-from kfops.deploy import check_server, list_all, make_client
+from kfops.kfp_session import connect
 
 WATERMARK_KEY = f"{LAYOUT.metrics}/notifications/failed-runs.json"
 FIRST_LOOKBACK = timedelta(hours=24)  # with no watermark yet, look back this far
 
 
-def _when(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-
-
 def _finished(run: Any) -> datetime:
     """When the run ended (its creation time when the server gives no end time)."""
-    return _when(run.finished_at or run.created_at)
+    return when(run.finished_at or run.created_at)
 
 
 def failure_message(run: Any, host: str) -> dict[str, Any]:
@@ -46,7 +41,7 @@ def failure_message(run: Any, host: str) -> dict[str, Any]:
         "run_id": run.run_id,
         "display_name": run.display_name,
         "recurring_run_id": run.recurring_run_id,
-        "created_at": _when(run.created_at).isoformat(),
+        "created_at": when(run.created_at).isoformat(),
         "error": error,
     }
 
@@ -61,18 +56,10 @@ def notify_failures(
     """
     backend = open_store(store)
     state = json.loads(backend.read(WATERMARK_KEY)) if backend.exists(WATERMARK_KEY) else {}
-    since = _when(state["since"]) if state.get("since") else (now or datetime.now(UTC)) - FIRST_LOOKBACK
+    since = when(state["since"]) if state.get("since") else (now or datetime.now(UTC)) - FIRST_LOOKBACK
     seen = set(state.get("seen", []))
-    check_server(host, namespace)
-    client = make_client(host, token, namespace)
-    runs = list_all(
-        "list runs",
-        client._run_api.run_service_list_runs,
-        "runs",
-        namespace=namespace or None,
-        sort_by="created_at",
-        profile=namespace,
-    )
+    api, _ = connect(host, token, namespace)
+    runs = api.list_runs(sort_by="created_at")
     failed = sorted(
         (r for r in runs if str(r.state) == "FAILED" and _finished(r) >= since and r.run_id not in seen),
         key=_finished,

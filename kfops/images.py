@@ -259,3 +259,31 @@ def build_images(plans: list[ImagePlan], *, push: bool, cache: str | None, dry_r
         if result.returncode != 0:
             raise KfopsError(f"docker build of {plan.image} failed (exit {result.returncode})")
     return commands
+
+
+def verify_images(images: set[str]) -> None:
+    """Refuse to deploy pipelines whose ECR images do not exist (naming the first missing one).
+
+    Images outside ECR (e.g. the local placeholder registry used with kind, where
+    images are loaded into the cluster directly) are not checked. Only reads ECR.
+
+    Raises:
+        InputError: An image tag or its repository is missing from ECR.
+        KfopsError: ECR cannot be queried.
+    """
+    for reference in sorted(images):
+        host, _, rest = reference.partition("/")
+        if not is_ecr(host):
+            continue
+        repository_name, _, tag = rest.rpartition(":")
+        try:
+            found = ecr_image_exists(host, repository_name, tag)
+        except InputError as exc:  # the repository itself is missing
+            raise InputError(f"image {reference} cannot exist: {exc}") from None
+        except KfopsError as exc:
+            raise KfopsError(f"cannot check image {reference}: {exc}") from None
+        if not found:
+            raise InputError(
+                f"image {reference} is not in the registry; "
+                "build and push it first (kfops images build --push)"
+            )

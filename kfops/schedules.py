@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from components.retrain_trigger.core import MANAGED_PREFIX
+from components.kfp_api.managed import MANAGED_PREFIX, managed  # noqa: F401  (re-exported)
 from components.shared.errors import InputError
 
 PREFIX = MANAGED_PREFIX  # one definition, shared with the retrain trigger
@@ -134,19 +134,6 @@ def load_schedules(path: Path, pipelines: set[str]) -> tuple[str, list[Schedule]
             f"{path}: schedule name {next(n for n in names if names.count(n) > 1)!r} appears twice"
         )
     return str(data.get("experiment") or "kfops"), schedules
-
-
-def managed(display_name: str, description: str | None) -> tuple[str, str] | None:
-    """``(name, fingerprint)`` of a run this tool manages, else ``None``."""
-    if not display_name.startswith(PREFIX):
-        return None
-    try:
-        facts = json.loads(description or "{}")
-    except json.JSONDecodeError:
-        return None
-    if not isinstance(facts, dict) or not facts.get("kfops"):
-        return None
-    return display_name.removeprefix(PREFIX), str(facts.get("fingerprint", ""))
 
 
 def plan(desired: list[tuple[Schedule, str]], existing: list[ExistingRun]) -> Actions:

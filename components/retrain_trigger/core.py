@@ -11,8 +11,6 @@ from components.shared.errors import InputError
 IN_CLUSTER_HOST = "http://ml-pipeline.kubeflow.svc.cluster.local:8888"
 #: The pod label the kfops PodDefault selects to mount the KFP ServiceAccount token.
 TOKEN_POD_LABEL = ("access-ml-pipeline", "true")
-#: Display-name prefix of the recurring runs ``kfops deploy`` manages (the trigger follows them).
-MANAGED_PREFIX = "kfops:"
 #: Where Kubeflow's PodDefault mounts the token (``KF_PIPELINES_SA_TOKEN_PATH`` overrides).
 TOKEN_PATH = "/var/run/secrets/kubeflow/pipelines/token"
 

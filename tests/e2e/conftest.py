@@ -526,11 +526,11 @@ def first_deploy(
 
 @pytest.fixture(scope="session")
 def kfp_client(kfp_api: h.PortForward, tokens: Tokens, namespace: str, first_deploy: Deploy) -> Any:
-    """``kfp.Client`` with the CI ServiceAccount's token (1 hour: runs outlast 10 minutes) and
-    kfops' per-request timeouts."""
-    from kfops.deploy import make_client
+    """kfops' one KFP API client (``components.kfp_api``, as deploy and the retrain trigger use it)
+    with the CI ServiceAccount's token (1 hour: runs outlast 10 minutes)."""
+    from components.kfp_api import KfpApi
 
-    return make_client(kfp_api.ensure(), tokens.ci(seconds=3600), namespace)
+    return KfpApi(kfp_api.ensure(), tokens.ci(seconds=3600), namespace)
 
 
 def pipeline_ids(deploy: Deploy, name: str) -> tuple[str, str]:
@@ -558,14 +558,18 @@ def start_and_wait(
     that can never start, e.g. an image the node does not have)."""
     import time
 
+    from kfp_server_api import V2beta1PipelineVersionReference, V2beta1Run, V2beta1RuntimeConfig
+
     pipeline_id, version_id = pipeline_ids(deploy, pipeline)
-    experiment = client.create_experiment("kfops-e2e", namespace=namespace)
-    run = client.run_pipeline(
-        experiment_id=experiment.experiment_id,
-        job_name=f"e2e-{pipeline}-{uuid.uuid4().hex[:6]}",
-        params=parameters,
-        pipeline_id=pipeline_id,
-        version_id=version_id,
+    run = client.create_run(
+        V2beta1Run(
+            display_name=f"e2e-{pipeline}-{uuid.uuid4().hex[:6]}",
+            experiment_id=client.experiment("kfops-e2e").experiment_id,
+            pipeline_version_reference=V2beta1PipelineVersionReference(
+                pipeline_id=pipeline_id, pipeline_version_id=version_id
+            ),
+            runtime_config=V2beta1RuntimeConfig(parameters=parameters),
+        )
     )
     deadline = time.monotonic() + timeout
     while True:
