@@ -59,8 +59,15 @@ def client(host: str, token: str | None = "good-token") -> k.ApiClient:
     return k.ApiClient(cfg)
 
 
-def raw(host: str, method: str, path: str, body: Any = None, token: str | None = "good-token",
-        headers: dict[str, str] | None = None, data: bytes | None = None) -> tuple[int, Any, dict[str, str]]:
+def raw(
+    host: str,
+    method: str,
+    path: str,
+    body: Any = None,
+    token: str | None = "good-token",
+    headers: dict[str, str] | None = None,
+    data: bytes | None = None,
+) -> tuple[int, Any, dict[str, str]]:
     conn = http.client.HTTPConnection(urlparse(host).netloc, timeout=10)
     hdrs = dict(headers or {})
     if token:
@@ -84,20 +91,26 @@ def spec_file(tmp_path: Path, text: str = SPEC, name: str = "train.yaml") -> str
     return str(path)
 
 
-def upload(host: str, tmp_path: Path, name: str = "train", namespace: str | None = "team-ml",
-           text: str = SPEC) -> Any:
+def upload(
+    host: str, tmp_path: Path, name: str = "train", namespace: str | None = "team-ml", text: str = SPEC
+) -> Any:
     kwargs = {"name": name} | ({"namespace": namespace} if namespace is not None else {})
     return k.PipelineUploadServiceApi(client(host)).upload_pipeline(spec_file(tmp_path, text), **kwargs)
 
 
 def experiment(host: str, name: str = "exp", namespace: str = "team-ml") -> Any:
     api = k.ExperimentServiceApi(client(host))
-    return api.experiment_service_create_experiment(k.V2beta1Experiment(display_name=name, namespace=namespace))
+    return api.experiment_service_create_experiment(
+        k.V2beta1Experiment(display_name=name, namespace=namespace)
+    )
 
 
 def recurring_body(exp_id: str, pid: str, vid: str, **extra: Any) -> dict[str, Any]:
     body = {
-        "display_name": "nightly", "experiment_id": exp_id, "max_concurrency": "1", "mode": "ENABLE",
+        "display_name": "nightly",
+        "experiment_id": exp_id,
+        "max_concurrency": "1",
+        "mode": "ENABLE",
         "pipeline_version_reference": {"pipeline_id": pid, "pipeline_version_id": vid},
         "trigger": {"cron_schedule": {"cron": "0 0 3 * * *"}},
     }
@@ -119,8 +132,12 @@ def test_healthz_reports_what_main_go_writes(fake: tuple[str, State]) -> None:
     health = k.HealthzServiceApi(client(host)).healthz_service_get_healthz()
     assert health.multi_user is True  # the generated model has no tag_name: read the raw JSON
     status, body, _ = raw(host, "GET", "/apis/v2beta1/healthz")
-    assert body == {"commit_sha": "4a3592cb2dd0a91a4652ab93893ec8beda1f3158", "tag_name": "2.17.0",
-                    "multi_user": True, "pipeline_store": "database"}
+    assert body == {
+        "commit_sha": "4a3592cb2dd0a91a4652ab93893ec8beda1f3158",
+        "tag_name": "2.17.0",
+        "multi_user": True,
+        "pipeline_store": "database",
+    }
     status, body, _ = raw(host, "GET", "/apis/v1beta1/healthz")
     assert status == 200 and "pipeline_store" not in body  # omitempty with ""
 
@@ -179,8 +196,10 @@ def test_package_url_validation(fake: tuple[str, State], url: str, reason: str) 
     host, state = fake
     state.dns["github.com"] = "10.0.0.7"  # a private address: blocked (pipeline_url.go:42-64)
     state.package_urls[url] = SPEC.encode()
-    body = {"pipeline": {"name": "train", "namespace": "team-ml"},
-            "pipeline_version": {"package_url": {"pipeline_url": url}}}
+    body = {
+        "pipeline": {"name": "train", "namespace": "team-ml"},
+        "pipeline_version": {"package_url": {"pipeline_url": url}},
+    }
     status, resp, _ = raw(host, "POST", "/apis/v2beta1/pipelines/create", body)
     assert status == 400 and "Pipeline URL validation failed" in resp["message"], reason
 
@@ -215,8 +234,11 @@ def test_create_pipeline_version_fail_fast_messages(fake: tuple[str, State], tmp
     state.package_urls[URL] = SPEC.encode()
     api = k.PipelineServiceApi(client(host))
     version = api.pipeline_service_create_pipeline_version(
-        pid, k.V2beta1PipelineVersion(name="v2", pipeline_id=pid, package_url=k.V2beta1Url(pipeline_url=URL)))
-    assert version.package_url.pipeline_url == URL and version.pipeline_spec["pipelineInfo"]["name"] == "train"
+        pid, k.V2beta1PipelineVersion(name="v2", pipeline_id=pid, package_url=k.V2beta1Url(pipeline_url=URL))
+    )
+    assert (
+        version.package_url.pipeline_url == URL and version.pipeline_spec["pipelineInfo"]["name"] == "train"
+    )
 
 
 # --- uploads ---------------------------------------------------------------------------
@@ -227,7 +249,9 @@ def test_upload_stores_spec_and_platform_spec(fake: tuple[str, State], tmp_path:
     p = upload(host, tmp_path, text=SPEC + PLATFORM)
     assert (p.name, p.display_name, p.namespace) == ("train", "train", "team-ml")
     upload_api = k.PipelineUploadServiceApi(client(host))
-    v = upload_api.upload_pipeline_version(spec_file(tmp_path, SPEC, "v2.yaml"), name="v2", pipelineid=p.pipeline_id)
+    v = upload_api.upload_pipeline_version(
+        spec_file(tmp_path, SPEC, "v2.yaml"), name="v2", pipelineid=p.pipeline_id
+    )
     assert v.name == "v2" and v.pipeline_spec["schemaVersion"] == "2.1.0"
     first = state.versions[p.pipeline_id][0]
     assert first["name"] == "train"
@@ -275,7 +299,9 @@ def test_upload_namespace_required_only_when_configured(tmp_path: Path) -> None:
         ("train.yaml", SPEC + "bogusField: 1\n", "unknown template format"),
     ],
 )
-def test_upload_file_parsing(fake: tuple[str, State], tmp_path: Path, name: str, text: str, needle: str) -> None:
+def test_upload_file_parsing(
+    fake: tuple[str, State], tmp_path: Path, name: str, text: str, needle: str
+) -> None:
     host, state = fake
     api = k.PipelineUploadServiceApi(client(host))
     with pytest.raises(ApiException) as err:
@@ -310,10 +336,14 @@ def test_list_pipelines_namespace_and_filter(fake: tuple[str, State], tmp_path: 
     assert [p.name for p in api.pipeline_service_list_pipelines().pipelines] == ["shared"]
     first = api.pipeline_service_list_pipelines(namespace="team-ml", page_size=1, sort_by="name desc")
     assert [p.name for p in first.pipelines] == ["b"] and first.total_size == 2
-    second = api.pipeline_service_list_pipelines(namespace="team-ml", page_size=1, page_token=first.next_page_token)
+    second = api.pipeline_service_list_pipelines(
+        namespace="team-ml", page_size=1, page_token=first.next_page_token
+    )
     assert [p.name for p in second.pipelines] == ["a"] and not second.next_page_token
-    for flt in ({"predicates": [{"key": "name", "operation": "EQUALS", "string_value": "a"}]},
-                {"predicates": [{"key": "name", "operation": 1, "stringValue": "a"}]}):
+    for flt in (
+        {"predicates": [{"key": "name", "operation": "EQUALS", "string_value": "a"}]},
+        {"predicates": [{"key": "name", "operation": 1, "stringValue": "a"}]},
+    ):
         found = api.pipeline_service_list_pipelines(namespace="team-ml", filter=json.dumps(flt))
         assert [p.name for p in found.pipelines] == ["a"]
     with pytest.raises(ApiException) as err:
@@ -325,7 +355,8 @@ def test_list_pipelines_namespace_and_filter(fake: tuple[str, State], tmp_path: 
     "query",
     [
         "filter=" + quote(json.dumps({"predicates": [{"key": "name", "string_value": "a"}]})),
-        "filter=" + quote(json.dumps({"predicates": [{"key": "bogus", "operation": "EQUALS", "string_value": "a"}]})),
+        "filter="
+        + quote(json.dumps({"predicates": [{"key": "bogus", "operation": "EQUALS", "string_value": "a"}]})),
         "filter=" + quote(json.dumps({"predicates": [{"key": "name", "operation": "EQUALS", "value": "a"}]})),
         "filter=not-json",
         "page_token=not-a-token",
@@ -347,7 +378,9 @@ def test_token_must_match_sort_and_filter(fake: tuple[str, State], tmp_path: Pat
     api = k.PipelineServiceApi(client(host))
     first = api.pipeline_service_list_pipelines(namespace="team-ml", sort_by="name")
     with pytest.raises(ApiException) as err:
-        api.pipeline_service_list_pipelines(namespace="team-ml", page_token=first.next_page_token, sort_by="name desc")
+        api.pipeline_service_list_pipelines(
+            namespace="team-ml", page_token=first.next_page_token, sort_by="name desc"
+        )
     assert err.value.status == 400 and "page token does not match" in err.value.body
 
 
@@ -371,19 +404,29 @@ def test_listings_that_need_a_namespace(fake: tuple[str, State], tmp_path: Path)
 def test_unknown_body_fields_are_refused_even_when_lenient(fake: tuple[str, State]) -> None:
     host, state = fake
     state.strict_schema = False
-    status, body, _ = raw(host, "POST", "/apis/v2beta1/experiments",
-                          {"display_name": "e", "namespace": "team-ml", "colour": "red"})
+    status, body, _ = raw(
+        host,
+        "POST",
+        "/apis/v2beta1/experiments",
+        {"display_name": "e", "namespace": "team-ml", "colour": "red"},
+    )
     assert status == 400 and "colour" in body["message"]
     # protojson accepts lowerCamelCase names: recorded, not refused when lenient.
-    status, _, _ = raw(host, "POST", "/apis/v2beta1/experiments", {"displayName": "e2", "namespace": "team-ml"})
+    status, _, _ = raw(
+        host, "POST", "/apis/v2beta1/experiments", {"displayName": "e2", "namespace": "team-ml"}
+    )
     assert status != 400 or "displayName" not in str(state.violations[-1:])
 
 
 def test_naive_timestamps_are_refused(fake: tuple[str, State], tmp_path: Path) -> None:
     host, _ = fake
     exp_id, pid, vid = setup_pipeline(host, tmp_path)
-    body = recurring_body(exp_id, pid, vid, trigger={"cron_schedule": {"cron": "0 0 3 * * *",
-                                                                       "start_time": "2030-01-01T00:00:00"}})
+    body = recurring_body(
+        exp_id,
+        pid,
+        vid,
+        trigger={"cron_schedule": {"cron": "0 0 3 * * *", "start_time": "2030-01-01T00:00:00"}},
+    )
     assert raw(host, "POST", "/apis/v2beta1/recurringruns", body)[0] == 400
 
 
@@ -394,9 +437,15 @@ def test_experiments(fake: tuple[str, State]) -> None:
     host, _ = fake
     e = experiment(host)
     assert e.namespace == "team-ml" and e.storage_state == "AVAILABLE"
-    assert raw(host, "POST", "/apis/v2beta1/experiments", {"display_name": "exp", "namespace": "team-ml"})[0] == 409
+    assert (
+        raw(host, "POST", "/apis/v2beta1/experiments", {"display_name": "exp", "namespace": "team-ml"})[0]
+        == 409
+    )
     assert raw(host, "POST", "/apis/v2beta1/experiments", {"display_name": "x"})[0] == 400
-    assert raw(host, "POST", "/apis/v2beta1/experiments", {"display_name": "x", "namespace": "team-other"})[0] == 403
+    assert (
+        raw(host, "POST", "/apis/v2beta1/experiments", {"display_name": "x", "namespace": "team-other"})[0]
+        == 403
+    )
     listed = k.ExperimentServiceApi(client(host)).experiment_service_list_experiments(namespace="team-ml")
     assert [x.display_name for x in listed.experiments] == ["exp"]
 
@@ -405,11 +454,18 @@ def test_recurring_run_positive(fake: tuple[str, State], tmp_path: Path) -> None
     host, state = fake
     exp_id, pid, vid = setup_pipeline(host, tmp_path)
     api = k.RecurringRunServiceApi(client(host))
-    run = api.recurring_run_service_create_recurring_run(k.V2beta1RecurringRun(
-        display_name="nightly", experiment_id=exp_id, max_concurrency="1", mode="ENABLE",
-        pipeline_version_reference=k.V2beta1PipelineVersionReference(pipeline_id=pid, pipeline_version_id=vid),
-        trigger=k.V2beta1Trigger(cron_schedule=k.V2beta1CronSchedule(cron="0 0 3 * * *")),
-    ))
+    run = api.recurring_run_service_create_recurring_run(
+        k.V2beta1RecurringRun(
+            display_name="nightly",
+            experiment_id=exp_id,
+            max_concurrency="1",
+            mode="ENABLE",
+            pipeline_version_reference=k.V2beta1PipelineVersionReference(
+                pipeline_id=pid, pipeline_version_id=vid
+            ),
+            trigger=k.V2beta1Trigger(cron_schedule=k.V2beta1CronSchedule(cron="0 0 3 * * *")),
+        )
+    )
     assert run.namespace == "team-ml" and run.status == "ENABLED"
     assert api.recurring_run_service_get_recurring_run(run.recurring_run_id).display_name == "nightly"
     listed = api.recurring_run_service_list_recurring_runs(experiment_id=exp_id)
@@ -436,25 +492,42 @@ def test_recurring_run_mode_defaults_to_disabled(fake: tuple[str, State], tmp_pa
         ({"max_concurrency": "11"}, 400, "Max concurrency"),
         ({"trigger": {"cron_schedule": {"cron": "every night"}}}, 400, "not a supported format"),
         ({"trigger": {"cron_schedule": {"cron": "0 3 * * * * *"}}}, 400, "not a supported format"),
-        ({"trigger": {"cron_schedule": {"cron": "0 0 3 * *"}, "periodic_schedule": {"interval_second": "60"}}},
-         400, "oneof"),
+        (
+            {
+                "trigger": {
+                    "cron_schedule": {"cron": "0 0 3 * *"},
+                    "periodic_schedule": {"interval_second": "60"},
+                }
+            },
+            400,
+            "oneof",
+        ),
         ({"trigger": {"periodic_schedule": {"interval_second": "0"}}}, 400, "interval"),
         ({"experiment_id": ""}, 400, "Experiment id can not be empty"),
         ({"experiment_id": "nope"}, 404, "not found"),
-        ({"pipeline_version_reference": {"pipeline_id": "p", "pipeline_version_id": "nope"}}, 500, "Internal"),
+        (
+            {"pipeline_version_reference": {"pipeline_id": "p", "pipeline_version_id": "nope"}},
+            500,
+            "Internal",
+        ),
         ({"display_name": ""}, 500, "Internal"),
     ],
 )
-def test_recurring_run_negative(fake: tuple[str, State], tmp_path: Path, change: dict[str, Any], status: int,
-                                needle: str) -> None:
+def test_recurring_run_negative(
+    fake: tuple[str, State], tmp_path: Path, change: dict[str, Any], status: int, needle: str
+) -> None:
     host, state = fake
     exp_id, pid, vid = setup_pipeline(host, tmp_path)
-    got, body, _ = raw(host, "POST", "/apis/v2beta1/recurringruns", recurring_body(exp_id, pid, vid, **change))
+    got, body, _ = raw(
+        host, "POST", "/apis/v2beta1/recurringruns", recurring_body(exp_id, pid, vid, **change)
+    )
     assert got == status and needle in json.dumps(body)
     assert state.recurring == {}
 
 
-def test_recurring_run_namespace_is_output_only_and_must_match(fake: tuple[str, State], tmp_path: Path) -> None:
+def test_recurring_run_namespace_is_output_only_and_must_match(
+    fake: tuple[str, State], tmp_path: Path
+) -> None:
     host, state = fake
     exp_id, pid, vid = setup_pipeline(host, tmp_path)
     body = recurring_body(exp_id, pid, vid, namespace="team-ml")
@@ -470,8 +543,9 @@ def test_recurring_run_other_namespace_is_403(fake: tuple[str, State], tmp_path:
     host, state = fake
     exp_id, pid, vid = setup_pipeline(host, tmp_path)
     state.users["other-token"] = ("other@example.com", {"team-other"})
-    status, body, _ = raw(host, "POST", "/apis/v2beta1/recurringruns", recurring_body(exp_id, pid, vid),
-                          token="other-token")
+    status, body, _ = raw(
+        host, "POST", "/apis/v2beta1/recurringruns", recurring_body(exp_id, pid, vid), token="other-token"
+    )
     assert status == 403 and body["code"] == 7
 
 
@@ -479,9 +553,15 @@ def test_runs(fake: tuple[str, State], tmp_path: Path) -> None:
     host, _ = fake
     exp_id, pid, vid = setup_pipeline(host, tmp_path)
     api = k.RunServiceApi(client(host))
-    run = api.run_service_create_run(k.V2beta1Run(
-        display_name="once", experiment_id=exp_id,
-        pipeline_version_reference=k.V2beta1PipelineVersionReference(pipeline_id=pid, pipeline_version_id=vid)))
+    run = api.run_service_create_run(
+        k.V2beta1Run(
+            display_name="once",
+            experiment_id=exp_id,
+            pipeline_version_reference=k.V2beta1PipelineVersionReference(
+                pipeline_id=pid, pipeline_version_id=vid
+            ),
+        )
+    )
     assert api.run_service_get_run(run.run_id).state == "PENDING"
     assert [r.run_id for r in api.run_service_list_runs(experiment_id=exp_id).runs] == [run.run_id]
     assert raw(host, "POST", "/apis/v2beta1/runs", {"display_name": "x"})[0] == 400
@@ -527,7 +607,9 @@ def test_controller_runs_with_requests(fake: tuple[str, State], tmp_path: Path) 
     assert isinstance(clock, Clock)
     exp_id, pid, vid = setup_pipeline(host, tmp_path)
     start = datetime.fromtimestamp(T0 - 86400, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    body = recurring_body(exp_id, pid, vid, trigger={"cron_schedule": {"cron": "0 0 3 * * *", "start_time": start}})
+    body = recurring_body(
+        exp_id, pid, vid, trigger={"cron_schedule": {"cron": "0 0 3 * * *", "start_time": start}}
+    )
     status, run, _ = raw(host, "POST", "/apis/v2beta1/recurringruns", body)
     assert status == 200 and state.fired == []
     raw(host, "GET", "/apis/v2beta1/healthz")  # every request first syncs the controller

@@ -32,9 +32,23 @@ UNAUTHENTICATED, INTERNAL, ABORTED, UNIMPLEMENTED = 16, 13, 10, 12
 # HTTPStatusFromCode (grpc-gateway v2.28.0 runtime/errors.go:36-76, the version in KFP's
 # go.mod:29).
 HTTP_STATUS = {
-    0: 200, 1: 499, 2: 500, INVALID_ARGUMENT: 400, 4: 504, NOT_FOUND: 404, ALREADY_EXISTS: 409,
-    PERMISSION_DENIED: 403, UNAUTHENTICATED: 401, 8: 429, 9: 400, ABORTED: 409, 11: 400,
-    UNIMPLEMENTED: 501, INTERNAL: 500, 14: 503, 15: 500,
+    0: 200,
+    1: 499,
+    2: 500,
+    INVALID_ARGUMENT: 400,
+    4: 504,
+    NOT_FOUND: 404,
+    ALREADY_EXISTS: 409,
+    PERMISSION_DENIED: 403,
+    UNAUTHENTICATED: 401,
+    8: 429,
+    9: 400,
+    ABORTED: 409,
+    11: 400,
+    UNIMPLEMENTED: 501,
+    INTERNAL: 500,
+    14: 503,
+    15: 500,
 }
 
 
@@ -74,8 +88,11 @@ class ApiError(Exception):
             "code": self.code,
             "message": self.message,
             "details": [
-                {"@type": "type.googleapis.com/google.rpc.Status", "code": self.code,
-                 "message": self.external}
+                {
+                    "@type": "type.googleapis.com/google.rpc.Status",
+                    "code": self.code,
+                    "message": self.external,
+                }
             ],
         }
 
@@ -161,14 +178,29 @@ def build_pipeline_name(name: str, display_name: str, file_name: str) -> str:
 # --- pipeline URLs --------------------------------------------------------------------
 
 # defaultAllowedDomains (backend/src/apiserver/validation/pipeline_url.go:34-39).
-DEFAULT_ALLOWED_DOMAINS = ("storage.googleapis.com", "s3.amazonaws.com", "github.com",
-                           "raw.githubusercontent.com")
+DEFAULT_ALLOWED_DOMAINS = (
+    "storage.googleapis.com",
+    "s3.amazonaws.com",
+    "github.com",
+    "raw.githubusercontent.com",
+)
 # blockedCIDRs (pipeline_url.go:42-64).
 BLOCKED_CIDRS = tuple(
     ipaddress.ip_network(c)
-    for c in ("127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7",
-              "169.254.0.0/16", "fe80::/10", "169.254.169.254/32", "fd00:ec2::254/128", "0.0.0.0/8",
-              "::/128")
+    for c in (
+        "127.0.0.0/8",
+        "::1/128",
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "fc00::/7",
+        "169.254.0.0/16",
+        "fe80::/10",
+        "169.254.169.254/32",
+        "fd00:ec2::254/128",
+        "0.0.0.0/8",
+        "::/128",
+    )
 )
 
 
@@ -249,19 +281,21 @@ def read_pipeline_file(file_name: str, data: bytes, max_length: int = MAX_FILE_L
         try:
             with tarfile.open(fileobj=io.BytesIO(gzip.decompress(data))) as tar:
                 members = [m for m in tar.getmembers() if m.isfile()]
-                chosen = next((m for m in members if m.name == "pipeline.yaml"), None)
-                if chosen is None:
+                member = next((m for m in members if m.name == "pipeline.yaml"), None)
+                if member is None:
                     if not members or not members[0].name.endswith((".yaml", ".yml")):
                         got = members[0].name if members else ""
                         raise invalid(
                             "Error extracting pipeline from the tarball file. Expecting a pipeline.yaml "
                             f"file inside the tarball. Got: {got}"
                         )
-                    chosen = members[0]
-                handle = tar.extractfile(chosen)
+                    member = members[0]
+                handle = tar.extractfile(member)
                 return handle.read() if handle else b""
         except (OSError, tarfile.TarError) as exc:
-            raise invalid("Error extracting pipeline from the tarball file. Not a valid tarball file") from exc
+            raise invalid(
+                "Error extracting pipeline from the tarball file. Not a valid tarball file"
+            ) from exc
     raise invalid("Unexpected pipeline file format. Support .zip, .tar.gz, .json or YAML")  # util.go:171-172
 
 
@@ -322,8 +356,11 @@ def parse_template(data: bytes) -> Template:
         raise invalid(f"unable to decode yaml document: {exc}") from exc  # v2_template.go:206-208
     if not any(isinstance(d, dict) and _is_pipeline_spec(d) for d in docs):
         # inferTemplateFormat -> Unknown (template.go:62-73, 160-162)
-        raise ApiError(INVALID_ARGUMENT, "unknown template format",
-                       "InvalidInputError: unknown template format: invalid pipeline spec")
+        raise ApiError(
+            INVALID_ARGUMENT,
+            "unknown template format",
+            "InvalidInputError: unknown template format: invalid pipeline spec",
+        )
     spec: dict[str, Any] | None = None
     platform: dict[str, Any] | None = None
     for doc in docs:
@@ -339,17 +376,18 @@ def parse_template(data: bytes) -> Template:
                     f"{message.schema_version}"
                 )
             # v2_template.go:236-239: regexp.MatchString without anchors (any a-z0-9 passes).
-            if not re.search(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*",
-                             message.pipeline_info.name):
-                raise invalid("invalid v2 pipeline spec: name should consist of lower case alphanumeric "
-                              "characters, '-' or '.', and must start and end with an alphanumeric character")
+            if not re.search(
+                r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*", message.pipeline_info.name
+            ):
+                raise invalid(
+                    "invalid v2 pipeline spec: name should consist of lower case alphanumeric "
+                    "characters, '-' or '.', and must start and end with an alphanumeric character"
+                )
             spec = json_format.MessageToDict(message)  # protojson.Marshal (v2_template.go:271)
         elif _is_platform_spec(doc):
             if platform is not None:  # v2_template.go:246-248
                 raise invalid("multiple platform specs provided")
-            platform = json_format.MessageToDict(
-                json_format.ParseDict(doc, pipeline_spec_pb2.PlatformSpec())
-            )
+            platform = json_format.MessageToDict(json_format.ParseDict(doc, pipeline_spec_pb2.PlatformSpec()))
     assert spec is not None
     return Template(spec, platform)
 
@@ -361,40 +399,95 @@ DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 200  # list_request_util.go:36-37, list/l
 # APIToModelFieldMap per listable (backend/src/apiserver/model/*.go).
 FIELDS = {
     # model/pipeline.go:78-86
-    "pipelines": {"id": "pipeline_id", "pipeline_id": "pipeline_id", "name": "name",
-                  "display_name": "display_name", "created_at": "created_at",
-                  "description": "description", "namespace": "namespace"},
+    "pipelines": {
+        "id": "pipeline_id",
+        "pipeline_id": "pipeline_id",
+        "name": "name",
+        "display_name": "display_name",
+        "created_at": "created_at",
+        "description": "description",
+        "namespace": "namespace",
+    },
     # model/pipeline_version.go:78-89
-    "pipeline_versions": {"id": "pipeline_version_id", "pipeline_version_id": "pipeline_version_id",
-                          "name": "name", "display_name": "display_name", "created_at": "created_at",
-                          "status": "status", "description": "description",
-                          "pipeline_spec": "pipeline_spec"},
+    "pipeline_versions": {
+        "id": "pipeline_version_id",
+        "pipeline_version_id": "pipeline_version_id",
+        "name": "name",
+        "display_name": "display_name",
+        "created_at": "created_at",
+        "status": "status",
+        "description": "description",
+        "pipeline_spec": "pipeline_spec",
+    },
     # model/experiment.go:54-64 ("name" and "display_name" are both the experiment name)
-    "experiments": {"id": "experiment_id", "experiment_id": "experiment_id", "name": "display_name",
-                    "display_name": "display_name", "created_at": "created_at",
-                    "last_run_created_at": "last_run_created_at", "description": "description",
-                    "namespace": "namespace", "storage_state": "storage_state"},
+    "experiments": {
+        "id": "experiment_id",
+        "experiment_id": "experiment_id",
+        "name": "display_name",
+        "display_name": "display_name",
+        "created_at": "created_at",
+        "last_run_created_at": "last_run_created_at",
+        "description": "description",
+        "namespace": "namespace",
+        "storage_state": "storage_state",
+    },
     # model/job.go:217-225
-    "jobs": {"id": "recurring_run_id", "recurring_run_id": "recurring_run_id", "name": "display_name",
-             "display_name": "display_name", "created_at": "created_at", "updated_at": "updated_at",
-             "description": "description"},
+    "jobs": {
+        "id": "recurring_run_id",
+        "recurring_run_id": "recurring_run_id",
+        "name": "display_name",
+        "display_name": "display_name",
+        "created_at": "created_at",
+        "updated_at": "updated_at",
+        "description": "description",
+    },
     # model/run.go:370-387
-    "runs": {"run_id": "run_id", "id": "run_id", "display_name": "display_name", "name": "display_name",
-             "created_at": "created_at", "finished_at": "finished_at", "description": "description",
-             "scheduled_at": "scheduled_at", "storage_state": "storage_state", "status": "state",
-             "namespace": "namespace", "experiment_id": "experiment_id", "state": "state",
-             "recurring_run_id": "recurring_run_id"},
+    "runs": {
+        "run_id": "run_id",
+        "id": "run_id",
+        "display_name": "display_name",
+        "name": "display_name",
+        "created_at": "created_at",
+        "finished_at": "finished_at",
+        "description": "description",
+        "scheduled_at": "scheduled_at",
+        "storage_state": "storage_state",
+        "status": "state",
+        "namespace": "namespace",
+        "experiment_id": "experiment_id",
+        "state": "state",
+        "recurring_run_id": "recurring_run_id",
+    },
 }
-KEY_FIELD = {"pipelines": "pipeline_id", "pipeline_versions": "pipeline_version_id",
-             "experiments": "experiment_id", "jobs": "recurring_run_id", "runs": "run_id"}
+KEY_FIELD = {
+    "pipelines": "pipeline_id",
+    "pipeline_versions": "pipeline_version_id",
+    "experiments": "experiment_id",
+    "jobs": "recurring_run_id",
+    "runs": "run_id",
+}
 
 # Predicate.Operation (backend/api/v2beta1/filter.proto:84-114).
-OPERATIONS = {"OPERATION_UNSPECIFIED": 0, "EQUALS": 1, "NOT_EQUALS": 2, "GREATER_THAN": 3,
-              "GREATER_THAN_EQUALS": 5, "LESS_THAN": 6, "LESS_THAN_EQUALS": 7, "IN": 8,
-              "IS_SUBSTRING": 9}
-_VALUE_KEYS = {"int_value": "intValue", "long_value": "longValue", "string_value": "stringValue",
-               "timestamp_value": "timestampValue", "int_values": "intValues",
-               "long_values": "longValues", "string_values": "stringValues"}
+OPERATIONS = {
+    "OPERATION_UNSPECIFIED": 0,
+    "EQUALS": 1,
+    "NOT_EQUALS": 2,
+    "GREATER_THAN": 3,
+    "GREATER_THAN_EQUALS": 5,
+    "LESS_THAN": 6,
+    "LESS_THAN_EQUALS": 7,
+    "IN": 8,
+    "IS_SUBSTRING": 9,
+}
+_VALUE_KEYS = {
+    "int_value": "intValue",
+    "long_value": "longValue",
+    "string_value": "stringValue",
+    "timestamp_value": "timestampValue",
+    "int_values": "intValues",
+    "long_values": "longValues",
+    "string_values": "stringValues",
+}
 
 
 @dataclass(frozen=True)
@@ -440,7 +533,9 @@ def parse_filter(encoded: str) -> list[Predicate]:
         if isinstance(op, int) and not isinstance(op, bool):
             op = names.get(op, op)  # protojson keeps unknown enum numbers
         if op not in OPERATIONS and not isinstance(op, int):
-            raise invalid(f"failed to parse valid filter from {encoded!r}: invalid value for enum field operation")
+            raise invalid(
+                f"failed to parse valid filter from {encoded!r}: invalid value for enum field operation"
+            )
         if op in ("OPERATION_UNSPECIFIED", 0) or isinstance(op, int):
             # toOperation has no case for it: UnknownApiVersionError (filter/filter.go:506-527)
             raise invalid(f"Error using Filter.Predicate.Operation with {op}")
@@ -448,8 +543,14 @@ def parse_filter(encoded: str) -> list[Predicate]:
         if values:
             value_key = values[0]
             value = p[value_key]
-            if value_key in ("int_values", "intValues", "long_values", "longValues", "string_values",
-                             "stringValues"):
+            if value_key in (
+                "int_values",
+                "intValues",
+                "long_values",
+                "longValues",
+                "string_values",
+                "stringValues",
+            ):
                 value = list((value or {}).get("values", []))
         key = p.get("key", "")
         if not key:  # filter/filter.go:496-498
@@ -464,8 +565,14 @@ def _check_predicate(p: Predicate) -> None:
     """checkPredicate (filter/filter.go:377-401)."""
     if p.operation == "IN" and not isinstance(p.value, list):
         raise invalid(f"cannot use IN operator with scalar type {type(p.value).__name__}")
-    if p.operation in ("EQUALS", "NOT_EQUALS", "GREATER_THAN", "GREATER_THAN_EQUALS", "LESS_THAN",
-                       "LESS_THAN_EQUALS") and isinstance(p.value, list):
+    if p.operation in (
+        "EQUALS",
+        "NOT_EQUALS",
+        "GREATER_THAN",
+        "GREATER_THAN_EQUALS",
+        "LESS_THAN",
+        "LESS_THAN_EQUALS",
+    ) and isinstance(p.value, list):
         raise invalid(f"cannot use scalar operator {p.operation} on array type")
     if p.operation == "IS_SUBSTRING" and not isinstance(p.value, str):
         raise invalid(f"cannot use non string value type with operator {p.operation}")
@@ -508,8 +615,8 @@ def parse_sort_by(sort_by: str, fields: dict[str, str]) -> tuple[str, bool]:
     words = sort_by.lower().split()
     if len(words) > 2 or (len(words) == 2 and words[1] not in ("asc", "desc")):
         raise invalid(
-            f"Received invalid sort by format {sort_by!r}. Supported format: \"field_name\", "
-            "\"field_name desc\", or \"field_name asc\""
+            f'Received invalid sort by format {sort_by!r}. Supported format: "field_name", '
+            '"field_name desc", or "field_name asc"'
         )
     if words and words[0] not in fields:
         raise invalid(f"Invalid sorting field: {words[0]!r}")
@@ -534,7 +641,9 @@ def decode_token(token: str) -> dict[str, Any]:
     try:
         payload = json.loads(base64.b64decode(token, validate=True))
     except (ValueError, json.JSONDecodeError) as exc:
-        raise ApiError(INVALID_ARGUMENT, "Invalid page token", f"InvalidInputError: Invalid page token: {exc}") from exc
+        raise ApiError(
+            INVALID_ARGUMENT, "Invalid page token", f"InvalidInputError: Invalid page token: {exc}"
+        ) from exc
     if not isinstance(payload, dict) or "offset" not in payload:
         raise ApiError(INVALID_ARGUMENT, "Invalid page token", "InvalidInputError: Invalid page token")
     return payload

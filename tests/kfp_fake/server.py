@@ -10,6 +10,7 @@ e.g. ``created_at`` as RFC 3339 and int64 values as strings.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import socket
@@ -119,8 +120,12 @@ class State:
         return sum(
             1
             for r in self.log
-            if r.method == "POST" and 200 <= r.status < 300
-            and (r.path.endswith(creating) or (r.path.startswith(V2 + "/pipelines/") and r.path.endswith("/versions")))
+            if r.method == "POST"
+            and 200 <= r.status < 300
+            and (
+                r.path.endswith(creating)
+                or (r.path.startswith(V2 + "/pipelines/") and r.path.endswith("/versions"))
+            )
         )
 
     def writes(self) -> list[Request]:
@@ -141,19 +146,21 @@ class State:
         job = self.recurring[rid]
         run_id = self.new_id()
         index = sum(1 for r in self.runs.values() if r.get("recurring_run_id") == rid) + 1
-        self.runs[run_id] = _prune({
-            "run_id": run_id,
-            "display_name": f"{job['display_name']}-{index}",  # model of NextResourceName
-            "experiment_id": job.get("experiment_id"),
-            "recurring_run_id": rid,
-            "pipeline_version_reference": job.get("pipeline_version_reference"),
-            "runtime_config": job.get("runtime_config"),
-            "created_at": _ts(tick),
-            "scheduled_at": _ts(tick),
-            "state": "PENDING",
-            "storage_state": "AVAILABLE",
-            "namespace": job.get("namespace"),
-        })
+        self.runs[run_id] = _prune(
+            {
+                "run_id": run_id,
+                "display_name": f"{job['display_name']}-{index}",  # model of NextResourceName
+                "experiment_id": job.get("experiment_id"),
+                "recurring_run_id": rid,
+                "pipeline_version_reference": job.get("pipeline_version_reference"),
+                "runtime_config": job.get("runtime_config"),
+                "created_at": _ts(tick),
+                "scheduled_at": _ts(tick),
+                "state": "PENDING",
+                "storage_state": "AVAILABLE",
+                "namespace": job.get("namespace"),
+            }
+        )
 
 
 # --- the server -----------------------------------------------------------------------
@@ -163,7 +170,7 @@ class _Dropped(Exception):
     """The response is to be lost (drop_after_commit)."""
 
 
-def make_handler(state: State) -> type[BaseHTTPRequestHandler]:  # noqa: C901 - one router
+def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -172,8 +179,14 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:  # noqa: C901 - 
 
         # -- plumbing ------------------------------------------------------------------
 
-        def _send(self, req: Request, status: int, body: Any, content_type: str = "application/json",
-                  headers: dict[str, str] | None = None) -> None:
+        def _send(
+            self,
+            req: Request,
+            status: int,
+            body: Any,
+            content_type: str = "application/json",
+            headers: dict[str, str] | None = None,
+        ) -> None:
             data = body if isinstance(body, bytes) else json.dumps(body).encode()
             req.status = status
             self.send_response(status)
@@ -204,7 +217,9 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:  # noqa: C901 - 
                 time.sleep(state.delay)
             fault = fault or state.fail_paths.get(url.path)
             if fault:
-                return self._send(req, fault, {"code": 14 if fault >= 500 else 3, "message": "injected fault"})
+                return self._send(
+                    req, fault, {"code": 14 if fault >= 500 else 3, "message": "injected fault"}
+                )
             if self._gateway(req):
                 return
             req.reached_server = True
@@ -219,10 +234,8 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:  # noqa: C901 - 
                     state.drop_after_commit.remove(drop)
                     req.status = -1
                     self.close_connection = True
-                    try:
+                    with contextlib.suppress(OSError):
                         self.connection.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
                     return None
             return self._send(req, status, body, ctype_out)
 
@@ -244,7 +257,7 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:  # noqa: C901 - 
             authenticator_http_headers.go), and only where it checks authorization.
             """
             auth = req.headers.get("authorization", "")
-            token = auth[len("Bearer "):] if auth.startswith("Bearer ") else None
+            token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else None
             known = state.users.get(token) if token else None
             if state.gateway == "none":
                 if known:
@@ -330,16 +343,22 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:  # noqa: C901 - 
             if not state.multi_user:  # :2309-2312
                 return
             if req.user is None:  # :2338-2340
-                raise ApiError(rules.UNAUTHENTICATED,
-                               "Failed to check authorization. User identity is empty in the request header",
-                               "Unauthenticated: Failed to check authorization. User identity is empty in "
-                               "the request header: Request header error: there is no user identity header.")
+                raise ApiError(
+                    rules.UNAUTHENTICATED,
+                    "Failed to check authorization. User identity is empty in the request header",
+                    "Unauthenticated: Failed to check authorization. User identity is empty in "
+                    "the request header: Request header error: there is no user identity header.",
+                )
             allowed = next((ns for u, ns in state.users.values() if u == req.user), set())
             if namespace not in allowed:  # :2375-2385 -> PermissionDenied -> 403
-                message = (f"User '{req.user}' is not authorized with reason:  (request: &ResourceAttributes"
-                           f"{{Namespace:{namespace},Verb:{verb},Group:pipelines.kubeflow.org,"
-                           f"Version:v1beta1,Resource:{resource}}})")
-                raise ApiError(rules.PERMISSION_DENIED, message, f"PermissionDenied: {message}: Unauthorized access")
+                message = (
+                    f"User '{req.user}' is not authorized with reason:  (request: &ResourceAttributes"
+                    f"{{Namespace:{namespace},Verb:{verb},Group:pipelines.kubeflow.org,"
+                    f"Version:v1beta1,Resource:{resource}}})"
+                )
+                raise ApiError(
+                    rules.PERMISSION_DENIED, message, f"PermissionDenied: {message}: Unauthorized access"
+                )
 
         def _can_access_pipeline(self, req: Request, namespace: str, verb: str) -> None:
             """canAccessPipeline (backend/src/apiserver/server/pipeline_server.go:1275-1315)."""
@@ -373,37 +392,64 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:  # noqa: C901 - 
                 raise rules.not_found("Pipeline", pipeline_id)
             return state.pipelines[pipeline_id]
 
-        def _new_pipeline(self, name: str, display: str, description: str, namespace: str,
-                          tags: dict[str, str] | None) -> dict[str, Any]:
+        def _new_pipeline(
+            self, name: str, display: str, description: str, namespace: str, tags: dict[str, str] | None
+        ) -> dict[str, Any]:
             # Unique index (Name, Namespace) (backend/src/apiserver/model/pipeline.go:44,54);
             # duplicate -> AlreadyExists (backend/src/apiserver/storage/pipeline_store.go:676-679).
-            if any(p["name"] == name and p.get("namespace", "") == namespace for p in state.pipelines.values()):
+            if any(
+                p["name"] == name and p.get("namespace", "") == namespace for p in state.pipelines.values()
+            ):
                 raise rules.already_exists(
-                    f"Failed to create a new pipeline. The name {name} already exists. Please specify a new name")
+                    f"Failed to create a new pipeline. The name {name} already "
+                    f"exists. Please specify a new name"
+                )
             pid = state.new_id()
-            state.pipelines[pid] = _prune({
-                "pipeline_id": pid, "name": name, "display_name": display or name,
-                "description": description, "created_at": _ts(state.clock()), "namespace": namespace,
-                "tags": tags,
-            })
+            state.pipelines[pid] = _prune(
+                {
+                    "pipeline_id": pid,
+                    "name": name,
+                    "display_name": display or name,
+                    "description": description,
+                    "created_at": _ts(state.clock()),
+                    "namespace": namespace,
+                    "tags": tags,
+                }
+            )
             state.versions[pid] = []
             return state.pipelines[pid]
 
-        def _new_version(self, pid: str, name: str, display: str, description: str, tmpl: rules.Template,
-                         tags: dict[str, str] | None, package_url: str = "") -> dict[str, Any]:
+        def _new_version(
+            self,
+            pid: str,
+            name: str,
+            display: str,
+            description: str,
+            tmpl: rules.Template,
+            tags: dict[str, str] | None,
+            package_url: str = "",
+        ) -> dict[str, Any]:
             # Unique index (PipelineId, Name) (model/pipeline_version.go:37,46); duplicate ->
             # AlreadyExists (storage/pipeline_store.go:964-967).
             if any(v["name"] == name for v in state.versions[pid]):
                 raise rules.already_exists(
-                    f"Failed to create a new pipeline version. The name {name} already exist. Specify a new name")
+                    f"Failed to create a new pipeline version. The name {name} "
+                    f"already exist. Specify a new name"
+                )
             vid = state.new_id()
-            version = _prune({
-                "pipeline_id": pid, "pipeline_version_id": vid, "name": name, "display_name": display or name,
-                "description": description, "created_at": _ts(state.clock()),
-                "package_url": {"pipeline_url": package_url} if package_url else None,
-                "pipeline_spec": tmpl.api_struct(),  # toApiPipelineVersion (api_converter.go:547-562)
-                "tags": tags,
-            })
+            version = _prune(
+                {
+                    "pipeline_id": pid,
+                    "pipeline_version_id": vid,
+                    "name": name,
+                    "display_name": display or name,
+                    "description": description,
+                    "created_at": _ts(state.clock()),
+                    "package_url": {"pipeline_url": package_url} if package_url else None,
+                    "pipeline_spec": tmpl.api_struct(),  # toApiPipelineVersion (api_converter.go:547-562)
+                    "tags": tags,
+                }
+            )
             state.versions[pid].append(version)
             return version
 
@@ -443,7 +489,9 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:  # noqa: C901 - 
                 except ApiError as err:
                     # :133-138 any authorization failure is a 400 "Failed to create a pipeline"
                     return self._upload_error(400, "Failed to create a pipeline", err.message)
-            name = rules.build_pipeline_name(q.get("name", ""), q.get("display_name", ""), upload["filename"])  # :140-146
+            name = rules.build_pipeline_name(
+                q.get("name", ""), q.get("display_name", ""), upload["filename"]
+            )  # :140-146
             display = q.get("display_name", "") or name
             tags = None
             if q.get("tags"):  # :156-165
@@ -452,7 +500,10 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:  # noqa: C901 - 
                     assert isinstance(tags, dict) and all(isinstance(v, str) for v in tags.values())
                 except (json.JSONDecodeError, AssertionError):
                     return self._upload_error(
-                        400, "Failed to parse tags query parameter. Expected JSON object with string keys and values")
+                        400,
+                        "Failed to parse tags query parameter. Expected JSON object "
+                        "with string keys and values",
+                    )
             try:
                 rules.check_length("Pipeline", "Name", name)  # :174-177
             except ApiError as err:
@@ -464,16 +515,22 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:  # noqa: C901 - 
                 tmpl = self._template(data)
                 pipeline = self._new_pipeline(name, display, q.get("description", ""), namespace, tags)
                 try:
-                    self._new_version(pipeline["pipeline_id"], name, display, q.get("description", ""), tmpl, None)
+                    self._new_version(
+                        pipeline["pipeline_id"], name, display, q.get("description", ""), tmpl, None
+                    )
                 except ApiError:
                     del state.pipelines[pipeline["pipeline_id"]]  # one DB transaction
                     raise
             except ApiError as err:
                 if err.code == rules.ALREADY_EXISTS:  # :183-187
-                    return self._upload_error(409, "Failed to create a pipeline and a pipeline version", err.message)
+                    return self._upload_error(
+                        409, "Failed to create a pipeline and a pipeline version", err.message
+                    )
                 if err.code == rules.INVALID_ARGUMENT:  # :188-192
                     return self._upload_error(400, err.external, err.message)
-                return self._upload_error(500, "Failed to create a pipeline and a pipeline version", err.message)
+                return self._upload_error(
+                    500, "Failed to create a pipeline and a pipeline version", err.message
+                )
             return 200, pipeline, "application/json"  # toApiPipeline, UseProtoNames (:206-219)
 
         def _upload_version(self, req: Request) -> tuple[int, Any, str]:
@@ -490,7 +547,9 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:  # noqa: C901 - 
             pid = q.get("pipelineid", "")
             if not pid:  # :268-273
                 return self._upload_error(400, fail)
-            name = rules.build_pipeline_name(q.get("name", ""), q.get("display_name", ""), upload["filename"])  # :275-282
+            name = rules.build_pipeline_name(
+                q.get("name", ""), q.get("display_name", ""), upload["filename"]
+            )  # :275-282
             display = q.get("display_name", "") or name
             try:
                 rules.check_length("PipelineVersion", "Name", name)  # :285-288
@@ -515,7 +574,10 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:  # noqa: C901 - 
                     assert isinstance(tags, dict)
                 except (json.JSONDecodeError, AssertionError):
                     return self._upload_error(
-                        400, "Failed to parse tags query parameter. Expected JSON object with string keys and values")
+                        400,
+                        "Failed to parse tags query parameter. Expected JSON object "
+                        "with string keys and values",
+                    )
             try:  # CreatePipelineVersion (resource_manager.go:2128-2197)
                 tmpl = self._template(data)
                 rules.validate_tags(tags)
@@ -556,7 +618,9 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:  # noqa: C901 - 
                 try:
                     rules.check_length("Pipeline", fld, value)
                 except ApiError as err:  # ValidateModel failure is an InternalServerError (:233-238)
-                    raise rules.internal(f"Failed to convert API pipeline to model pipeline: {err.message}") from err
+                    raise rules.internal(
+                        f"Failed to convert API pipeline to model pipeline: {err.message}"
+                    ) from err
             pv = body.get("pipeline_version") or {}
             # Only the package URL and tags of pipeline_version are used (:753); its name,
             # display name and pipeline_spec are ignored - the version is named like the pipeline (:190-198).
@@ -573,10 +637,19 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:  # noqa: C901 - 
                 rules.validate_tags(p.get("tags"))  # resource_manager.go:475-480
                 rules.validate_tags(pv.get("tags"))
                 tmpl = self._template(data)
-                pipeline = self._new_pipeline(name, display, p.get("description", ""), namespace, p.get("tags"))
+                pipeline = self._new_pipeline(
+                    name, display, p.get("description", ""), namespace, p.get("tags")
+                )
                 try:
-                    self._new_version(pipeline["pipeline_id"], name, display, p.get("description", ""), tmpl,
-                                      pv.get("tags"), url)
+                    self._new_version(
+                        pipeline["pipeline_id"],
+                        name,
+                        display,
+                        p.get("description", ""),
+                        tmpl,
+                        pv.get("tags"),
+                        url,
+                    )
                 except ApiError:
                     del state.pipelines[pipeline["pipeline_id"]]
                     raise
@@ -594,8 +667,13 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:  # noqa: C901 - 
                     raise invalid("name is required")  # :145-147
                 self._can_access_pipeline(req, namespace, "create")
                 rules.validate_tags(body.get("tags"))
-                return self._new_pipeline(name, body.get("display_name") or name, body.get("description", ""),
-                                          namespace, body.get("tags"))
+                return self._new_pipeline(
+                    name,
+                    body.get("display_name") or name,
+                    body.get("description", ""),
+                    namespace,
+                    body.get("tags"),
+                )
             except ApiError as err:
                 raise err.wrap("Failed to create a pipeline due to server error") from None
 
@@ -626,8 +704,12 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:  # noqa: C901 - 
             namespace = self._ns(q.get("namespace", ""))
             self._require_ns(namespace)
             self._can_access_pipeline(req, namespace, "list")  # :436-442
-            items = [p for p in state.pipelines.values() if p.get("namespace", "") == namespace
-                     and all((p.get("tags") or {}).get(k) == v for k, v in tags.items())]
+            items = [
+                p
+                for p in state.pipelines.values()
+                if p.get("namespace", "") == namespace
+                and all((p.get("tags") or {}).get(k) == v for k, v in tags.items())
+            ]
             return self._page(items, "pipelines", "pipelines", q, predicates)
 
         def _tag_filters(self, raw: str) -> tuple[list[rules.Predicate], dict[str, str]]:
@@ -648,10 +730,16 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:  # noqa: C901 - 
             pid = params["pipeline_id"]
             pipeline = self._pipeline(pid)  # FetchNamespaceFromPipelineId (:981-984)
             self._can_access_pipeline(req, pipeline.get("namespace", ""), "list")  # :985-991
-            items = [v for v in state.versions[pid] if all((v.get("tags") or {}).get(k) == w for k, w in tags.items())]
+            items = [
+                v
+                for v in state.versions[pid]
+                if all((v.get("tags") or {}).get(k) == w for k, w in tags.items())
+            ]
             return self._page(items, "pipeline_versions", "pipeline_versions", req.query, predicates)
 
-        def _op_CreatePipelineVersion(self, req: Request, params: dict[str, str], body: dict[str, Any]) -> Any:
+        def _op_CreatePipelineVersion(
+            self, req: Request, params: dict[str, str], body: dict[str, Any]
+        ) -> Any:
             """CreatePipelineVersion (pipeline_server.go:885-924, createPipelineVersion :767-832)."""
             pid = params["pipeline_id"]
             # Fail fast (:890-899): note the body's own pipeline_id is required too.
@@ -669,20 +757,25 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:  # noqa: C901 - 
             try:
                 rules.check_length("PipelineVersion", "Name", name)
             except ApiError as err:  # ValidateModel -> InternalServerError (api_converter.go:442-447)
-                raise rules.internal(f"Failed to convert API pipeline version to model pipeline version: {err.message}") from err
+                raise rules.internal(
+                    f"Failed to convert API pipeline version to model pipeline version: {err.message}"
+                ) from err
             try:
                 if not name:  # :778-780
                     raise invalid("name is required")
                 pipeline = self._pipeline(pid)
                 self._can_access_pipeline(req, pipeline.get("namespace", ""), "create")  # :783-789
                 if not rules.parse_request_uri(url):  # :793-796
-                    raise invalid(f"Failed to create a pipeline version due to invalid pipeline spec URI. "
-                                  f"PipelineSpecURI: {url}. Please specify a valid URL")
+                    raise invalid(
+                        f"Failed to create a pipeline version due to invalid pipeline spec URI. "
+                        f"PipelineSpecURI: {url}. Please specify a valid URL"
+                    )
                 data = rules.read_pipeline_file(rules.posix_base(url), self._fetch(url))  # :798-821
                 tmpl = self._template(data)
                 rules.validate_tags(body.get("tags"))
-                version = self._new_version(pid, name, display, body.get("description", ""), tmpl,
-                                            body.get("tags"), url)
+                version = self._new_version(
+                    pid, name, display, body.get("description", ""), tmpl, body.get("tags"), url
+                )
             except ApiError as err:
                 raise err.wrap("Failed to create a pipeline version. Check error stack") from None  # :915-918
             return version
@@ -692,7 +785,9 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:  # noqa: C901 - 
             for versions in state.versions.values():
                 for v in versions:
                     if v["pipeline_version_id"] == params["pipeline_version_id"]:
-                        self._can_access_pipeline(req, state.pipelines[v["pipeline_id"]].get("namespace", ""), "get")
+                        self._can_access_pipeline(
+                            req, state.pipelines[v["pipeline_id"]].get("namespace", ""), "get"
+                        )
                         return v
             raise rules.not_found("PipelineVersion", params["pipeline_version_id"])
 
@@ -709,8 +804,14 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:  # noqa: C901 - 
 
         # -- listing -------------------------------------------------------------------
 
-        def _page(self, items: list[dict[str, Any]], kind: str, out_field: str, q: dict[str, str],
-                  predicates: list[rules.Predicate]) -> dict[str, Any]:
+        def _page(
+            self,
+            items: list[dict[str, Any]],
+            kind: str,
+            out_field: str,
+            q: dict[str, str],
+            predicates: list[rules.Predicate],
+        ) -> dict[str, Any]:
             """validatedListOptions + the store's paging (list_request_util.go:175-214).
 
             The fake caps page_size at State.max_page_size (upstream: 200, default 20).
@@ -726,8 +827,11 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:  # noqa: C901 - 
                 if (q.get("sort_by") or q.get("filter")) and (
                     saved.get("sort") != [sort_field, desc] or saved.get("filter") != q.get("filter", "")
                 ):  # list_request_util.go:201-211
-                    raise invalid("page token does not match the supplied sort by and/or filtering criteria. "
-                                  "Either specify the same criteria or leave the latter empty if page token is specified")
+                    raise invalid(
+                        "page token does not match the supplied sort by and/or filtering criteria. "
+                        "Either specify the same criteria or leave the latter empty "
+                        "if page token is specified"
+                    )
                 sort_field, desc = saved["sort"]
                 predicates = rules.parse_filter(saved.get("filter", ""))
                 predicates = [p for p in predicates if not p.key.startswith("tags.")]
@@ -739,7 +843,8 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:  # noqa: C901 - 
             body: dict[str, Any] = {out_field: page, "total_size": len(found)}
             if offset + size < len(found):
                 body["next_page_token"] = rules.encode_token(
-                    {"offset": offset + size, "sort": [sort_field, desc], "filter": q.get("filter", "")})
+                    {"offset": offset + size, "sort": [sort_field, desc], "filter": q.get("filter", "")}
+                )
             return _prune(body)
 
         # -- experiments ---------------------------------------------------------------
@@ -761,22 +866,35 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:  # noqa: C901 - 
             """CreateExperiment (experiment_server.go:141-167, :98-111)."""
             name = body.get("display_name", "")
             if not name:  # toModelExperiment (api_converter.go:90-92): an InternalServerError
-                raise rules.internal("Failed to convert API experiment to model experiment: Experiment must have a non-empty name")
+                raise rules.internal(
+                    "Failed to convert API experiment to model experiment: "
+                    "Experiment must have a non-empty name"
+                )
             namespace = self._ns(body.get("namespace", ""))
             try:
                 self._can_access_experiment(req, namespace, "create")
                 # Unique (Name, Namespace) (model/experiment.go:20,25; storage/experiment_store.go:261-263)
-                if any(e["display_name"] == name and e.get("namespace", "") == namespace
-                       for e in state.experiments.values()):
+                if any(
+                    e["display_name"] == name and e.get("namespace", "") == namespace
+                    for e in state.experiments.values()
+                ):
                     raise rules.already_exists(
-                        f"Failed to create a new experiment. The name {name} already exists. Please specify a new name")
+                        f"Failed to create a new experiment. The name {name} already "
+                        f"exists. Please specify a new name"
+                    )
             except ApiError as err:
                 raise err.wrap("Failed to create a experiment") from None
             eid = state.new_id()
-            state.experiments[eid] = _prune({
-                "experiment_id": eid, "display_name": name, "description": body.get("description", ""),
-                "created_at": _ts(state.clock()), "namespace": namespace, "storage_state": "AVAILABLE",
-            })
+            state.experiments[eid] = _prune(
+                {
+                    "experiment_id": eid,
+                    "display_name": name,
+                    "description": body.get("description", ""),
+                    "created_at": _ts(state.clock()),
+                    "namespace": namespace,
+                    "storage_state": "AVAILABLE",
+                }
+            )
             # toApiExperiment always sets last_run_created_at (api_converter.go:165).
             state.experiments[eid]["last_run_created_at"] = _ts(0)
             return state.experiments[eid]
@@ -809,7 +927,9 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:  # noqa: C901 - 
                 raise invalid("fake: the default experiment is not modelled; pass experiment_id")
             ns = self._experiment(experiment_id).get("namespace", "")  # :2495-2498
             if namespace and namespace != ns:  # :2499-2501
-                raise invalid(f"Experiment {experiment_id} belongs to namespace '{ns}' instead of '{namespace}'")
+                raise invalid(
+                    f"Experiment {experiment_id} belongs to namespace '{ns}' instead of '{namespace}'"
+                )
             return experiment_id, ns
 
         def _pipeline_ref(self, body: dict[str, Any]) -> dict[str, Any] | None:
@@ -822,8 +942,11 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:  # noqa: C901 - 
                 # fetchTemplateFromPipelineSpec fails; CreateJob wraps it in an
                 # InternalServerError (resource_manager.go:1309-1311) -> HTTP 500.
                 raise rules.internal(
-                    "Failed to create a recurring run with an invalid pipeline spec manifest: Failed to fetch a "
-                    f"template due to error retrieving pipeline version: PipelineVersion {ref['pipeline_version_id']} not found")
+                    "Failed to create a recurring run with an invalid pipeline "
+                    "spec manifest: Failed to fetch a "
+                    f"template due to error retrieving pipeline version: "
+                    f"PipelineVersion {ref['pipeline_version_id']} not found"
+                )
             if body.get("pipeline_spec"):
                 return None
             if ref.get("pipeline_id"):  # GetPipelineLatestTemplate (:1332-1335): NotFound stays 404
@@ -854,34 +977,47 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:  # noqa: C901 - 
             try:
                 # toModelJob (api_converter.go:2022-2098)
                 if not body.get("display_name"):  # :2041-2044 (an InternalServerError)
-                    raise rules.internal("Failed to convert a API recurring run to its internal representation: "
-                                         "Recurring run's name cannot be empty")
+                    raise rules.internal(
+                        "Failed to convert a API recurring run to its internal representation: "
+                        "Recurring run's name cannot be empty"
+                    )
                 mode = body.get("mode", "MODE_UNSPECIFIED")
                 # toModelJobEnabled (:2145-2171): MODE_UNSPECIFIED (the default) means *disabled*.
                 enabled = mode in ("ENABLE", 1)
                 max_concurrency = int(body.get("max_concurrency") or 0)
                 if max_concurrency > 10 or max_concurrency < 1:  # :2084-2086
-                    raise invalid("Max concurrency of a recurring run must be at least 1 and at most 10. "
-                                  f"Received {max_concurrency}")
+                    raise invalid(
+                        "Max concurrency of a recurring run must be at least 1 and at most 10. "
+                        f"Received {max_concurrency}"
+                    )
                 trigger = body.get("trigger") or {}
                 cron = trigger.get("cron_schedule")
                 periodic = trigger.get("periodic_schedule")
                 if cron and periodic:
                     # Trigger.trigger is a proto oneof (backend/api/v2beta1/recurring_run.proto):
                     # protojson refuses the body -> InvalidArgument.
-                    raise invalid('proto: (line 1:1): error parsing "trigger", oneof v2beta1.Trigger.trigger is already set')
+                    raise invalid(
+                        'proto: (line 1:1): error parsing "trigger", oneof '
+                        "v2beta1.Trigger.trigger is already set"
+                    )
                 if cron is not None:
                     try:
                         parse_cron(cron.get("cron", ""))  # :2087-2092
                     except ValueError as exc:
-                        raise invalid("Schedule cron is not a supported format(https://godoc.org/github.com/robfig/cron). "
-                                      f"Error: {exc}") from exc
+                        raise invalid(
+                            "Schedule cron is not a supported "
+                            "format(https://godoc.org/github.com/robfig/cron). "
+                            f"Error: {exc}"
+                        ) from exc
                 if periodic is not None and int(periodic.get("interval_second") or 0) < 1:  # :2093-2098
-                    raise invalid(f"Found invalid period schedule interval {periodic.get('interval_second', 0)}. "
-                                  "Set at interval to least 1 second")
+                    raise invalid(
+                        f"Found invalid period schedule interval {periodic.get('interval_second', 0)}. "
+                        "Set at interval to least 1 second"
+                    )
                 # createJob (job_server.go:97-121)
                 experiment_id, namespace = self._experiment_namespace_pair(
-                    body.get("experiment_id", ""), body.get("namespace", ""))  # :102-105
+                    body.get("experiment_id", ""), body.get("namespace", "")
+                )  # :102-105
                 if state.multi_user and not namespace:  # :106-108
                     raise invalid("Recurring run cannot have an empty namespace in multi-user mode")
                 self._can_access_job(req, namespace, "create")  # :111-119
@@ -900,16 +1036,26 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:  # noqa: C901 - 
                 no_catchup=bool(body.get("no_catchup")),
                 enabled=enabled,
             )
-            state.recurring[rid] = _prune({
-                "recurring_run_id": rid, "display_name": body["display_name"],
-                "description": body.get("description", ""),
-                "pipeline_version_reference": ref, "pipeline_spec": body.get("pipeline_spec"),
-                "runtime_config": body.get("runtime_config"), "service_account": body.get("service_account", ""),
-                "max_concurrency": str(max_concurrency), "trigger": trigger,
-                "mode": "ENABLE" if enabled else "DISABLE", "created_at": _ts(now), "updated_at": _ts(now),
-                "status": "ENABLED" if enabled else "DISABLED", "no_catchup": bool(body.get("no_catchup")),
-                "namespace": namespace, "experiment_id": experiment_id,
-            })
+            state.recurring[rid] = _prune(
+                {
+                    "recurring_run_id": rid,
+                    "display_name": body["display_name"],
+                    "description": body.get("description", ""),
+                    "pipeline_version_reference": ref,
+                    "pipeline_spec": body.get("pipeline_spec"),
+                    "runtime_config": body.get("runtime_config"),
+                    "service_account": body.get("service_account", ""),
+                    "max_concurrency": str(max_concurrency),
+                    "trigger": trigger,
+                    "mode": "ENABLE" if enabled else "DISABLE",
+                    "created_at": _ts(now),
+                    "updated_at": _ts(now),
+                    "status": "ENABLED" if enabled else "DISABLED",
+                    "no_catchup": bool(body.get("no_catchup")),
+                    "namespace": namespace,
+                    "experiment_id": experiment_id,
+                }
+            )
             return state.recurring[rid]
 
         def _op_GetRecurringRun(self, req: Request, params: dict[str, str], _: Any) -> Any:
@@ -930,18 +1076,30 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:  # noqa: C901 - 
             if experiment_id:
                 namespace = self._experiment(experiment_id).get("namespace", "")
             self._can_access_job(req, namespace, "list")
-            items = [j for j in state.recurring.values()
-                     if (j.get("experiment_id") == experiment_id if experiment_id else j.get("namespace", "") == namespace)]
+            items = [
+                j
+                for j in state.recurring.values()
+                if (
+                    j.get("experiment_id") == experiment_id
+                    if experiment_id
+                    else j.get("namespace", "") == namespace
+                )
+            ]
             # The proto field itself is named recurringRuns (backend/api/v2beta1/recurring_run.proto:201).
             return self._page(items, "jobs", "recurringRuns", q, predicates)
 
         def _set_mode(self, req: Request, rid: str, enable: bool) -> Any:
-            """enableJob / disableJob (job_server.go:269-275, :312-318), ChangeJobMode (resource_manager.go:1421-1455)."""
+            """enableJob / disableJob (job_server.go:269-275, :312-318).
+
+            ChangeJobMode (resource_manager.go:1421-1455)."""
             job = self._job(rid)
             self._can_access_job(req, job.get("namespace", ""), "enable" if enable else "disable")
             state.schedules[rid].enabled = enable
-            job.update(mode="ENABLE" if enable else "DISABLE", status="ENABLED" if enable else "DISABLED",
-                       updated_at=_ts(state.clock()))
+            job.update(
+                mode="ENABLE" if enable else "DISABLE",
+                status="ENABLED" if enable else "DISABLED",
+                updated_at=_ts(state.clock()),
+            )
             return {}
 
         def _op_EnableRecurringRun(self, req: Request, params: dict[str, str], _: Any) -> Any:
@@ -974,7 +1132,8 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:  # noqa: C901 - 
                 if not body.get("display_name"):  # :140-142
                     raise invalid("The run name is empty. Please specify a valid name")
                 experiment_id, namespace = self._experiment_namespace_pair(
-                    body.get("experiment_id", "") or req.query.get("experiment_id", ""), "")
+                    body.get("experiment_id", "") or req.query.get("experiment_id", ""), ""
+                )
                 if state.multi_user and not namespace:  # :147-149
                     raise invalid("A run cannot have an empty namespace in multi-user mode")
                 self._can_access_run(req, namespace, "create")
@@ -982,14 +1141,23 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:  # noqa: C901 - 
             except ApiError as err:
                 raise err.wrap("Failed to create a new run") from None
             rid = state.new_id()
-            state.runs[rid] = _prune({
-                "run_id": rid, "display_name": body["display_name"], "description": body.get("description", ""),
-                "experiment_id": experiment_id, "pipeline_version_reference": ref,
-                "pipeline_spec": body.get("pipeline_spec"), "runtime_config": body.get("runtime_config"),
-                "service_account": body.get("service_account", ""), "created_at": _ts(state.clock()),
-                "scheduled_at": _ts(state.clock()), "state": "PENDING", "storage_state": "AVAILABLE",
-                "namespace": namespace,
-            })
+            state.runs[rid] = _prune(
+                {
+                    "run_id": rid,
+                    "display_name": body["display_name"],
+                    "description": body.get("description", ""),
+                    "experiment_id": experiment_id,
+                    "pipeline_version_reference": ref,
+                    "pipeline_spec": body.get("pipeline_spec"),
+                    "runtime_config": body.get("runtime_config"),
+                    "service_account": body.get("service_account", ""),
+                    "created_at": _ts(state.clock()),
+                    "scheduled_at": _ts(state.clock()),
+                    "state": "PENDING",
+                    "storage_state": "AVAILABLE",
+                    "namespace": namespace,
+                }
+            )
             return state.runs[rid]
 
         def _op_GetRun(self, req: Request, params: dict[str, str], _: Any) -> Any:
@@ -1008,8 +1176,15 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:  # noqa: C901 - 
             if experiment_id:
                 namespace = self._experiment(experiment_id).get("namespace", "")
             self._can_access_run(req, namespace, "list")
-            items = [r for r in state.runs.values()
-                     if (r.get("experiment_id") == experiment_id if experiment_id else r.get("namespace", "") == namespace)]
+            items = [
+                r
+                for r in state.runs.values()
+                if (
+                    r.get("experiment_id") == experiment_id
+                    if experiment_id
+                    else r.get("namespace", "") == namespace
+                )
+            ]
             return self._page(items, "runs", "runs", q, predicates)
 
         def do_GET(self) -> None:
@@ -1030,7 +1205,8 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:  # noqa: C901 - 
 def _parse_multipart(content_type: str, raw: bytes) -> dict[str, Any]:
     """Multipart form fields; a part with a filename becomes {"filename", "content"}."""
     message = BytesParser(policy=HTTP).parsebytes(
-        f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode() + raw)
+        f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode() + raw
+    )
     form: dict[str, Any] = {}
     if not message.is_multipart():
         return form
@@ -1039,8 +1215,11 @@ def _parse_multipart(content_type: str, raw: bytes) -> dict[str, Any]:
         if not name:
             continue
         filename = part.get_filename()
-        content = part.get_payload(decode=True) or b""
-        form[str(name)] = {"filename": filename, "content": content} if filename else content.decode(errors="replace")
+        payload = part.get_payload(decode=True)
+        content = payload if isinstance(payload, bytes) else b""
+        form[str(name)] = (
+            {"filename": filename, "content": content} if filename else content.decode(errors="replace")
+        )
     return form
 
 
