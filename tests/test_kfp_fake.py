@@ -415,7 +415,7 @@ def test_unknown_body_fields_are_refused_even_when_lenient(fake: tuple[str, Stat
     status, _, _ = raw(
         host, "POST", "/apis/v2beta1/experiments", {"displayName": "e2", "namespace": "team-ml"}
     )
-    assert status != 400 or "displayName" not in str(state.violations[-1:])
+    assert status == 200 and any("displayName" in v for v in state.violations)
 
 
 def test_naive_timestamps_are_refused(fake: tuple[str, State], tmp_path: Path) -> None:

@@ -189,6 +189,26 @@ def check_body(op: Operation, body: Any) -> list[Violation]:
     return out
 
 
+def _rename(instance: Any, schema: dict[str, Any]) -> Any:
+    if "$ref" in schema:
+        return _rename(instance, swagger()["definitions"][schema["$ref"].rsplit("/", 1)[-1]])
+    props = schema.get("properties")
+    if not isinstance(instance, dict) or not props:
+        return instance
+    aliases = {_camel(k): k for k in props}
+    out = {}
+    for key, value in instance.items():
+        name = key if key in props else aliases.get(key, key)
+        out[name] = _rename(value, props[name]) if name in props else value
+    return out
+
+
+def normalize(op: Operation, body: Any) -> Any:
+    """Rename lowerCamelCase JSON names to proto names, as protojson accepts both."""
+    schema = op.body_schema()
+    return _rename(body, schema) if schema is not None else body
+
+
 def check_query(op: Operation, query: dict[str, str]) -> list[Violation]:
     declared = op.query_params()
     out = []

@@ -309,6 +309,7 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
             if op.body_schema() is not None:
                 found += schema.check_body(op, body)
             self._violations(found)
+            body = schema.normalize(op, body)
             handler = getattr(self, "_op_" + op.operation_id.split("_", 1)[-1], None)
             if handler is None:
                 raise ApiError(rules.UNIMPLEMENTED, f"fake: {op.operation_id} is not modelled")
