@@ -135,3 +135,16 @@ def webhook() -> Iterator[tuple[str, list[dict[str, Any]], list[int]]]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def kfp_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Any]]:
+    """The fake KFP 2.17 API (tests/kfp_fake) with fast retries; every request kfops sent must
+    validate against the upstream swagger (checked when the test ends)."""
+    from components.kfp_api import RetryPolicy, client
+    from tests.kfp_fake import State, serve
+
+    monkeypatch.setattr(client, "DEFAULT_POLICY", RetryPolicy(backoff=0.01, read_timeout=5.0, deadline=20.0))
+    with serve(State()) as (host, state):
+        yield host, state
+        assert state.violations == [], state.violations

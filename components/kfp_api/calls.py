@@ -145,7 +145,7 @@ class Calls:
             except ApiError as exc:
                 if exc.status != 409 and not is_transient(exc):
                     raise
-                found = self.retried(f"look for {what} after an unanswered create", find)
+                found = find()  # its own reads are retried
                 if found is not None:
                     # A 409 to the first attempt: it was there before. Otherwise an
                     # attempt of ours committed and its answer was lost.

@@ -25,6 +25,7 @@ from components.kfp_api.calls import ApiError, AuthError, Calls, RetryPolicy
 PAGE_SIZE = 100
 MAX_PAGES = 1000  # a server that never stops paging is a bug, not a big namespace
 SUPPORTED_MAJOR = 2  # kfp 2.17's client needs a 2.x backend
+DEFAULT_POLICY = RetryPolicy()
 
 
 def name_filter(key: str, value: str) -> str:
@@ -66,18 +67,22 @@ class KfpApi:
 
         self.host = host.rstrip("/")
         self.namespace = namespace
-        self.calls = Calls(self.host, namespace, policy or RetryPolicy(), sleep=sleep or time.sleep)
-        config = api.Configuration(host=self.host)
-        # Retries are ours; a redirect is the gateway's login page and must not be followed.
-        config.retries = urllib3.Retry(total=0, redirect=0, raise_on_redirect=False, raise_on_status=False)
-        config.api_key_prefix["authorization"] = "Bearer"
+        self.calls = Calls(self.host, namespace, policy or DEFAULT_POLICY, sleep=sleep or time.sleep)
         read_token = token if callable(token) else (lambda: token)
 
-        def refresh(configuration: Any) -> None:
-            configuration.api_key["authorization"] = read_token()
+        class Config(api.Configuration):  # type: ignore[misc]
+            """Reads the token on every request (a projected token rotates); none: no header."""
 
-        config.refresh_api_key_hook = refresh
-        config.api_key["authorization"] = ""
+            def auth_settings(self) -> dict[str, Any]:
+                current = read_token()
+                if not current:
+                    return {}
+                return {"Bearer": {"type": "api_key", "in": "header", "key": "authorization",
+                                   "value": f"Bearer {current}"}}  # fmt: skip
+
+        config = Config(host=self.host)
+        # Retries are ours; a redirect is the gateway's login page and must not be followed.
+        config.retries = urllib3.Retry(total=0, redirect=0, raise_on_redirect=False, raise_on_status=False)
         client = api.ApiClient(config)
         self.pipelines = api.PipelineServiceApi(client)
         self.uploads = api.PipelineUploadServiceApi(client)
@@ -100,16 +105,24 @@ class KfpApi:
             ApiError: Unreachable, not a KFP API, an unsupported version, or a
                 multi-user server without a namespace.
         """
-        health = self.calls.retried("reach the KFP API", self.health.healthz_service_get_healthz)
-        version = str(getattr(health, "tag_name", None) or "")
-        if not version and getattr(health, "multi_user", None) is None:
-            raise ApiError(f"{self.host} did not answer like a KFP API server (no health data)")
+        # The generated health model drops tag_name (the server writes it by hand, main.go): read the JSON.
+        response = self.calls.retried(
+            "reach the KFP API", self.health.healthz_service_get_healthz, _preload_content=False
+        )
+        try:
+            health = json.loads(response.data)
+        except ValueError:
+            health = None
+        if not isinstance(health, dict) or "multi_user" not in health and "tag_name" not in health:
+            kind = response.headers.get("Content-Type", "?")
+            raise ApiError(f"{self.host} did not answer like a KFP API server (health check gave {kind})")
+        version = str(health.get("tag_name") or "")
         major = version.lstrip("v").split(".")[0]
         if major.isdigit() and int(major) != SUPPORTED_MAJOR:
             raise ApiError(
                 f"KFP backend {version} at {self.host} is not supported (kfp 2.17 needs a 2.x backend)"
             )
-        multi_user = bool(getattr(health, "multi_user", False))
+        multi_user = bool(health.get("multi_user", False))
         if multi_user and not self.namespace:
             raise ApiError(f"{self.host} is a multi-user KFP: give the profile namespace (--namespace)", 400)
         self.calls.retried(
