@@ -9,20 +9,23 @@ from typing import Any
 
 import pytest
 
-from kfops import deploy as deploy_module
-from kfops.failures import notify_failures
+from kfops.failures import notify_failures as notify_in
 from tests.conftest import run_kfops
-from tests.kfp_fake import State, serve
+from tests.kfp_fake import State
 
 TOKEN = "good-token"
+NS = "team-ml"
 NOW = datetime.now(UTC)
 
 
 @pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, State]]:
-    monkeypatch.setattr(deploy_module, "BACKOFF_SECONDS", 0.01)
-    with serve(State(token=TOKEN)) as (host, state):
-        yield host, state
+def server(kfp_server: tuple[str, State]) -> Iterator[tuple[str, State]]:
+    yield kfp_server
+
+
+def notify_failures(host: str, token: str, url: str, store: str, *, now: datetime) -> dict[str, Any]:
+    """The profile namespace's failures (a multi-user server lists runs per namespace)."""
+    return notify_in(host, token, url, store, namespace=NS, now=now)
 
 
 def _run(
@@ -37,6 +40,7 @@ def _run(
         "finished_at": ended.isoformat().replace("+00:00", "Z") if status != "RUNNING" else None,
         "recurring_run_id": recurring,
         "error": {"message": "task train failed"} if status == "FAILED" else None,
+        "namespace": NS,
     }
 
 
@@ -94,7 +98,17 @@ def test_cli_needs_a_webhook_and_exits_1_while_failures_are_pending(
     url, _, statuses = webhook
     token = tmp_path / "token"
     token.write_text(TOKEN)
-    args = ("notify-failures", "--host", host, "--token-file", str(token), "--store", str(tmp_path))
+    args = (
+        "notify-failures",
+        "--host",
+        host,
+        "--namespace",
+        NS,
+        "--token-file",
+        str(token),
+        "--store",
+        str(tmp_path),
+    )
     missing = run_kfops(*args, env={"KFOPS_WEBHOOK_URL": ""})
     assert missing.returncode == 2 and "error: no webhook" in missing.stderr
     _run(state, "a", "FAILED", 1)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from components.monitoring.core import MONITORING_PREFIX
 from components.retrain_trigger.core import notification, training_parameters
@@ -14,9 +15,10 @@ from components.retrain_trigger.io import TriggerError, run_trigger
 from components.shared.errors import InputError
 from components.shared.webhook import notify
 from tests.conftest import tree_digest
-from tests.kfp_fake import State, serve
+from tests.kfp_fake import State
 
-TOKEN = "projected-sa-token"
+TOKEN = "good-token"  # the projected ServiceAccount token the fake's gateway accepts
+NS = "team-ml"
 WINDOW = {
     "model_name": "m",
     "as_of": "2026-01-06T06:00:00+00:00",
@@ -25,6 +27,7 @@ WINDOW = {
     "value": 0.9,
     "decision": {"retrain": True, "reason": "retrain: 2 of the last 3 windows below (need 2 of 3)"},
 }
+NIGHTLY = {"name": "training-nightly", "pipeline": "training", "cron": "0 0 2 * * *"}
 
 
 @pytest.fixture
@@ -35,18 +38,41 @@ def token_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-def _deployed(state: State) -> None:
-    state.pipelines["p1"] = {"pipeline_id": "p1", "display_name": "training", "namespace": "team-a"}
-    state.versions["p1"] = [
-        {"pipeline_id": "p1", "pipeline_version_id": "old", "display_name": "training-aaa"},
-        {"pipeline_id": "p1", "pipeline_version_id": "new", "display_name": "training-bbb"},
-    ]
+@pytest.fixture(scope="module")
+def releases(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Two releases of the training pipeline (the second's spec differs)."""
+    from kfops.compile import compile_pipelines
+
+    (training,) = (p for p in compile_pipelines(tmp_path_factory.mktemp("all")) if p.stem == "training")
+    folders = []
+    for index in range(2):
+        folder = tmp_path_factory.mktemp(f"release{index}")
+        (folder / "training.yaml").write_text(training.read_text() + f"\n# release {index}\n")
+        folders.append(folder)
+    return folders
+
+
+@pytest.fixture
+def deployed(
+    kfp_server: tuple[str, State], releases: list[Path], tmp_path: Path
+) -> tuple[str, State, list[str]]:
+    """Both releases deployed with kfops deploy (a schedule on each); the version ids, oldest first."""
+    from kfops.deploy import deploy
+
+    host, state = kfp_server
+    schedules = tmp_path / "schedules.yaml"
+    schedules.write_text(yaml.safe_dump({"schedules": [NIGHTLY]}))
+    ids = []
+    for folder in releases:
+        result = deploy(host, TOKEN, folder, namespace=NS, schedules_file=schedules)
+        ids.append(result.versions["training"][1])
+    return host, state, ids
 
 
 def _start(host: str, store: str) -> dict[str, Any] | None:
     """Trigger for WINDOW with no extra parameters, in the profile namespace the pipeline lives in."""
     return run_trigger(
-        json.dumps(WINDOW), host=host, namespace="team-a", pipeline="training", parameters={}, store_uri=store
+        json.dumps(WINDOW), host=host, namespace=NS, pipeline="training", parameters={}, store_uri=store
     )
 
 
@@ -54,45 +80,51 @@ def _triggers(store: Path) -> list[Path]:
     return sorted((store / MONITORING_PREFIX / "m" / "triggers").glob("*.json"))
 
 
-def test_follows_the_version_the_managed_schedule_uses(tmp_path: Path, token_file: Path) -> None:
-    """After a rollback the schedule points at an older version; retraining must use that one."""
+def _started(state: State) -> list[dict[str, Any]]:
+    """Runs started by hand (not by a schedule's tick)."""
+    return [r for r in state.runs.values() if not r.get("recurring_run_id")]
+
+
+def test_follows_the_version_the_managed_schedule_uses(
+    deployed: tuple[str, State, list[str]], tmp_path: Path, token_file: Path
+) -> None:
+    """After a rollback the schedule points at the older version; retraining must use that one."""
+    from kfops.rollback import rollback
+
+    host, state, (old, new) = deployed
+    schedules = tmp_path / "schedules.yaml"
+    assert rollback(host, TOKEN, "training", schedules, namespace=NS)["to"].startswith("training-")
     store = tmp_path / "store"
     store.mkdir()
-    with serve(State(token=TOKEN)) as (host, state):
-        _deployed(state)
-        state.recurring["r1"] = {
-            "recurring_run_id": "r1",
-            "display_name": "kfops:training-weekly",
-            "description": json.dumps({"pipeline": "training", "fingerprint": "x"}),
-            "pipeline_version_reference": {"pipeline_id": "p1", "pipeline_version_id": "old"},
-            "mode": "ENABLE",
-        }
-        _start(host, str(store))
-    (run,) = state.runs.values()
-    assert run["pipeline_version_reference"]["pipeline_version_id"] == "old"
+    _start(host, str(store))
+    (run,) = _started(state)
+    assert run["pipeline_version_reference"]["pipeline_version_id"] == old != new
 
 
-def test_a_stalled_api_times_out(tmp_path: Path, token_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_stalled_api_times_out(
+    deployed: tuple[str, State, list[str]], tmp_path: Path, token_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import time
 
-    from components.retrain_trigger import io as trigger_io
+    from components.kfp_api import RetryPolicy, client
 
-    monkeypatch.setattr(trigger_io, "TIMEOUT_SECONDS", 0.5)
-    state = State(token=TOKEN, delay=5.0, slow_paths=("/apis/v2beta1/pipelines",))  # health check answers
-    with serve(state) as (host, _):
-        _deployed(state)
-        started = time.monotonic()
-        with pytest.raises(TriggerError, match="cannot reach the KFP API"):
-            _start(host, str(tmp_path))
-        assert time.monotonic() - started < 10  # kfp.Client alone would wait forever
-    assert _triggers(tmp_path) == []
+    monkeypatch.setattr(client, "DEFAULT_POLICY", RetryPolicy(read_timeout=0.5, backoff=0.01, attempts=2))
+    host, state, _ = deployed
+    state.delay, state.slow_paths = 5.0, ("/apis/v2beta1/pipelines",)  # the health check answers
+    started = time.monotonic()
+    with pytest.raises(TriggerError, match="no answer from"):
+        _start(host, str(tmp_path))
+    assert time.monotonic() - started < 10  # kfp.Client alone would wait forever
+    assert _triggers(tmp_path) == [] and _started(state) == []
 
 
-def test_a_rejected_request_names_the_servers_reason(tmp_path: Path, token_file: Path) -> None:
-    with serve(State(token=TOKEN, fail_paths={"/apis/v2beta1/runs": 400})) as (host, state):
-        _deployed(state)
-        with pytest.raises(InputError, match=r"rejected the training run: HTTP 400: .*injected"):
-            _start(host, str(tmp_path))
+def test_a_rejected_request_names_the_servers_reason(
+    deployed: tuple[str, State, list[str]], tmp_path: Path, token_file: Path
+) -> None:
+    host, state, _ = deployed
+    state.fail_paths = {"/apis/v2beta1/runs": 400}
+    with pytest.raises(InputError, match=r"rejected the training run: .*HTTP 400"):
+        _start(host, str(tmp_path))
     assert _triggers(tmp_path) == []
 
 
@@ -105,51 +137,67 @@ def test_training_parameters_default_to_the_window_and_extra_wins() -> None:
         training_parameters("[1]", store="s", model_name="m", source="w")
 
 
-def test_starts_the_newest_training_version_with_the_mounted_token_then_records(
-    tmp_path: Path, token_file: Path
+def test_without_a_schedule_it_starts_the_newest_version_with_the_mounted_token_then_records(
+    deployed: tuple[str, State, list[str]], tmp_path: Path, token_file: Path
 ) -> None:
+    host, state, (_, newest) = deployed
+    for run_id in list(state.recurring):  # no schedule to follow
+        state.recurring.pop(run_id)
     store = tmp_path / "store"
     store.mkdir()
-    with serve(State(token=TOKEN)) as (host, state):
-        _deployed(state)
-        params = {"store": str(store), "model_name": "m", "source": WINDOW["source"]}
-        record = run_trigger(
-            json.dumps(WINDOW),
-            host=host,
-            namespace="team-a",
-            pipeline="training",
-            parameters=params,
-            store_uri=str(store),
-        )
-    (run,) = state.runs.values()
-    assert run["pipeline_version_reference"] == {"pipeline_id": "p1", "pipeline_version_id": "new"}
+    params = {"store": str(store), "model_name": "m", "source": WINDOW["source"]}
+    record = run_trigger(
+        json.dumps(WINDOW),
+        host=host,
+        namespace=NS,
+        pipeline="training",
+        parameters=params,
+        store_uri=str(store),
+    )
+    (run,) = _started(state)
+    assert run["pipeline_version_reference"]["pipeline_version_id"] == newest
     assert run["runtime_config"]["parameters"] == params
     assert (
         record is not None and record["run_id"] == run["run_id"] and record["started_at"] == WINDOW["as_of"]
     )
     (path,) = _triggers(store)
     assert json.loads(path.read_text()) == record
+    token_headers = {r.headers.get("authorization") or r.headers.get("Authorization") for r in state.log}
+    assert token_headers == {f"Bearer {TOKEN}"}  # every request carried the mounted token
+
+
+def test_the_token_file_is_read_again_for_each_request(
+    deployed: tuple[str, State, list[str]], tmp_path: Path, token_file: Path
+) -> None:
+    """A projected token rotates: the trigger must not keep the first one it read."""
+    host, state, _ = deployed
+    rotated = "rotated-token"
+    state.users[rotated] = state.users[TOKEN]
+    del state.users[TOKEN]
+    token_file.write_text(rotated)
+    store = tmp_path / "store"
+    store.mkdir()
+    assert _start(host, str(store)) is not None
 
 
 @pytest.mark.parametrize("status", [401, 403, 503])
 def test_a_refused_trigger_fails_clearly_and_starts_no_cooldown(
-    tmp_path: Path, token_file: Path, status: int
+    deployed: tuple[str, State, list[str]], tmp_path: Path, token_file: Path, status: int
 ) -> None:
+    host, state, _ = deployed
     store = tmp_path / "store"
     store.mkdir()
-    with serve(State(token=TOKEN)) as (host, state):
-        _deployed(state)
-        state.faults = [status] * 20
-        with pytest.raises(TriggerError, match=f"refused to start training: HTTP {status}"):  # within seconds
-            _start(host, str(store))
-    assert _triggers(store) == [] and state.runs == {}
+    state.faults = [status] * 20
+    with pytest.raises(TriggerError, match=f"HTTP {status}"):  # within seconds
+        _start(host, str(store))
+    assert _triggers(store) == [] and _started(state) == []
 
 
-def test_an_undeployed_pipeline_is_named(tmp_path: Path, token_file: Path) -> None:
-    with (
-        serve(State(token=TOKEN)) as (host, _),
-        pytest.raises(InputError, match="'training' is not deployed at"),
-    ):
+def test_an_undeployed_pipeline_is_named(
+    kfp_server: tuple[str, State], tmp_path: Path, token_file: Path
+) -> None:
+    host, _ = kfp_server
+    with pytest.raises(InputError, match="'training' is not deployed at"):
         _start(host, str(tmp_path))
     assert _triggers(tmp_path) == []  # no cooldown; the window's claim says the start failed
     (claim,) = (tmp_path / MONITORING_PREFIX / "m" / "claims").glob("*.json")
@@ -157,19 +205,30 @@ def test_an_undeployed_pipeline_is_named(tmp_path: Path, token_file: Path) -> No
 
 
 def test_one_window_starts_one_run_and_a_failed_start_can_be_retried(
-    tmp_path: Path, token_file: Path
+    deployed: tuple[str, State, list[str]], tmp_path: Path, token_file: Path
 ) -> None:
+    host, state, _ = deployed
     store = tmp_path / "store"
     store.mkdir()
-    with serve(State(token=TOKEN)) as (host, state):
-        _deployed(state)
-        state.faults = [503] * 20
-        with pytest.raises(TriggerError):
-            _start(host, str(store))
-        state.faults = []
-        assert _start(host, str(store)) is not None  # the failed claim is taken again
-        assert _start(host, str(store)) is None  # a second monitoring run of the same window
-    assert len(state.runs) == 1 and len(_triggers(store)) == 1
+    state.faults = [503] * 20
+    with pytest.raises(TriggerError):
+        _start(host, str(store))
+    state.faults = []
+    assert _start(host, str(store)) is not None  # the failed claim is taken again
+    assert _start(host, str(store)) is None  # a second monitoring run of the same window
+    assert len(_started(state)) == 1 and len(_triggers(store)) == 1
+
+
+def test_a_lost_answer_to_the_run_start_starts_one_run(
+    deployed: tuple[str, State, list[str]], tmp_path: Path, token_file: Path
+) -> None:
+    host, state, _ = deployed
+    store = tmp_path / "store"
+    store.mkdir()
+    state.drop_after_commit = ["/apis/v2beta1/runs"]
+    record = _start(host, str(store))
+    (run,) = _started(state)
+    assert record is not None and record["run_id"] == run["run_id"]
 
 
 def test_without_the_pod_default_token_it_says_what_is_missing(
@@ -181,7 +240,7 @@ def test_without_the_pod_default_token_it_says_what_is_missing(
 
 
 def test_an_unreachable_api_fails_within_bounds(tmp_path: Path, token_file: Path) -> None:
-    with pytest.raises(TriggerError, match="cannot reach the KFP API"):
+    with pytest.raises(TriggerError, match=r"no answer from http://127\.0\.0\.1:9"):
         _start("http://127.0.0.1:9", str(tmp_path))
 
 
