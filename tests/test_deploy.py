@@ -79,7 +79,12 @@ def test_first_deploy_with_schedules_then_a_second_changes_nothing(
     host, state = kfp_server
     (tmp_path / "store").mkdir()
     first = deploy(
-        host, TOKEN, all_compiled, namespace=NS, schedules_file=enabled_schedules, store=str(tmp_path / "store")
+        host,
+        TOKEN,
+        all_compiled,
+        namespace=NS,
+        schedules_file=enabled_schedules,
+        store=str(tmp_path / "store"),
     )
     assert sorted(label.split("@")[0] for label in first.uploaded) == ["inference", "monitoring", "training"]
     assert state.uploads() == 6  # per pipeline: upload (creates it) + upload_version (the named version)

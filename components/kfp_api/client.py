@@ -113,7 +113,7 @@ class KfpApi:
             health = json.loads(response.data)
         except ValueError:
             health = None
-        if not isinstance(health, dict) or "multi_user" not in health and "tag_name" not in health:
+        if not isinstance(health, dict) or not {"multi_user", "tag_name"} & set(health):
             kind = response.headers.get("Content-Type", "?")
             raise ApiError(f"{self.host} did not answer like a KFP API server (health check gave {kind})")
         version = str(health.get("tag_name") or "")
