@@ -5,19 +5,21 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
 from components.shared.errors import InputError
-from kfops import deploy as deploy_module
 from kfops.compile import compile_pipelines
-from kfops.deploy import deploy
+from kfops.deploy import deploy as deploy_in
 from kfops.schedules import ExistingRun, Schedule, load_schedules, managed, plan
-from tests.kfp_fake import State, serve
+from tests.kfp_fake import State
 
 TOKEN = "good-token"
+NS = "team-ml"
 NIGHTLY = Schedule("training-nightly", "training", "0 0 2 * * *", {"store": "s3://b/ml"})
 
 
@@ -97,10 +99,19 @@ def compiled(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, State]]:
-    monkeypatch.setattr(deploy_module, "BACKOFF_SECONDS", 0.01)
-    with serve(State(token=TOKEN)) as (host, state):
-        yield host, state
+def server(kfp_server: tuple[str, State]) -> Iterator[tuple[str, State]]:
+    yield kfp_server
+
+
+def deploy(host: str, token: str, folder: Path, **kwargs: Any) -> Any:
+    """``kfops deploy`` in the profile namespace."""
+    return deploy_in(host, token, folder, namespace=NS, **kwargs)
+
+
+def rollback(host: str, token: str, pipeline: str, schedules: Path, **kwargs: Any) -> dict[str, Any]:
+    from kfops.rollback import rollback as rollback_in
+
+    return rollback_in(host, token, pipeline, schedules, namespace=NS, **kwargs)
 
 
 def _write(path: Path, *schedules: dict[str, object]) -> Path:
@@ -112,8 +123,12 @@ NIGHTLY_ENTRY = {"name": "nightly", "pipeline": "training", "cron": "0 0 2 * * *
 WEEKLY_ENTRY = {"name": "weekly", "pipeline": "training", "cron": "0 0 3 * * 1", "enabled": False}
 
 
-def _runs(state: State) -> dict[str, dict[str, object]]:
+def _runs(state: State) -> dict[str, dict[str, Any]]:
     return {str(r["display_name"]): r for r in state.recurring.values()}
+
+
+def _cron(run: dict[str, Any]) -> str:
+    return str(run["trigger"]["cron_schedule"]["cron"])
 
 
 def test_first_deploy_creates_and_second_changes_nothing(
@@ -125,14 +140,15 @@ def test_first_deploy_creates_and_second_changes_nothing(
     assert sorted(first.schedules["created"]) == ["nightly", "weekly"]
     runs = _runs(state)
     assert runs["kfops:nightly"]["mode"] == "ENABLE" and runs["kfops:weekly"]["mode"] == "DISABLE"
-    assert runs["kfops:nightly"]["trigger"] == {"cron_schedule": {"cron": "0 0 2 * * *"}}
+    assert _cron(runs["kfops:nightly"]) == "0 0 2 * * *" and runs["kfops:nightly"]["no_catchup"] is True
+    assert runs["kfops:nightly"]["namespace"] == NS  # derived from the experiment, never sent
     before = len(state.log)
     second = deploy(host, TOKEN, compiled, schedules_file=schedules)
-    assert second.uploaded == [] and all(not v for v in second.schedules.values())
-    assert not [m for m, _ in state.log[before:] if m in ("POST", "DELETE") and _ != "/apis/v1beta1/healthz"]
+    assert second.uploaded == [] and second.schedules == {"unchanged": ["nightly", "weekly"]}
+    assert [r for r in state.log[before:] if r.method != "GET"] == []
 
 
-def test_a_changed_schedule_is_replaced_without_overlap_or_gap(
+def test_a_changed_schedule_is_replaced_by_a_run_starting_at_the_hand_off(
     server: tuple[str, State], compiled: Path, tmp_path: Path
 ) -> None:
     host, state = server
@@ -142,9 +158,8 @@ def test_a_changed_schedule_is_replaced_without_overlap_or_gap(
     result = deploy(host, TOKEN, compiled, schedules_file=_write(tmp_path / "b.yaml", changed))
     assert result.schedules["replaced"] == ["nightly"]
     (run,) = state.recurring.values()
-    assert run["recurring_run_id"] != old_id and run["mode"] == "ENABLE"
-    assert run["trigger"] == {"cron_schedule": {"cron": "0 30 2 * * *"}}
-    assert state.max_enabled == 1  # never two enabled runs for one name
+    assert run["recurring_run_id"] != old_id and run["mode"] == "ENABLE" and _cron(run) == "0 30 2 * * *"
+    assert "start_time" in run["trigger"]["cron_schedule"]  # the new run's ticks begin at the hand-off
 
 
 def test_a_new_pipeline_version_moves_its_schedules(
@@ -153,29 +168,36 @@ def test_a_new_pipeline_version_moves_its_schedules(
     host, state = server
     schedules = _write(tmp_path / "s.yaml", NIGHTLY_ENTRY)
     deploy(host, TOKEN, compiled, schedules_file=schedules)
-    changed = tmp_path / "changed"
-    shutil.copytree(compiled, changed)
-    (changed / "training.yaml").write_text((compiled / "training.yaml").read_text() + "\n# v2\n")
-    result = deploy(host, TOKEN, changed, schedules_file=schedules)
+    result = deploy(host, TOKEN, _variants(compiled, tmp_path, 1)[0], schedules_file=schedules)
     assert result.schedules["replaced"] == ["nightly"]
     (run,) = state.recurring.values()
-    latest = state.versions[run["pipeline_version_reference"]["pipeline_id"]][-1]
-    assert run["pipeline_version_reference"]["pipeline_version_id"] == latest["pipeline_version_id"]
+    assert run["pipeline_version_reference"]["pipeline_version_id"] == result.versions["training"][1]
 
 
 def test_removed_schedules_are_deleted_and_hand_made_runs_are_left_alone(
     server: tuple[str, State], compiled: Path, tmp_path: Path
 ) -> None:
+    from kfp_server_api import V2beta1CronSchedule, V2beta1RecurringRun, V2beta1Trigger
+
+    from components.kfp_api import KfpApi
+
     host, state = server
-    deploy(host, TOKEN, compiled, schedules_file=_write(tmp_path / "a.yaml", NIGHTLY_ENTRY, WEEKLY_ENTRY))
-    experiment_id = next(iter(state.experiments))
-    state.recurring["hand"] = {
-        "recurring_run_id": "hand",
-        "display_name": "someone's run",
-        "mode": "ENABLE",
-        "experiment_id": experiment_id,
-        "description": "mine",
-    }
+    first = deploy(
+        host, TOKEN, compiled, schedules_file=_write(tmp_path / "a.yaml", NIGHTLY_ENTRY, WEEKLY_ENTRY)
+    )
+    api = KfpApi(host, TOKEN, NS)
+    pipeline_id, version_id = first.versions["training"]
+    api.create_recurring_run(
+        V2beta1RecurringRun(
+            display_name="someone's run",
+            description="mine",
+            experiment_id=api.find_experiment("kfops").experiment_id,
+            pipeline_version_reference={"pipeline_id": pipeline_id, "pipeline_version_id": version_id},
+            trigger=V2beta1Trigger(cron_schedule=V2beta1CronSchedule(cron="0 0 5 * * *")),
+            mode="ENABLE",
+            max_concurrency="1",
+        )
+    )
     result = deploy(host, TOKEN, compiled, schedules_file=_write(tmp_path / "b.yaml", NIGHTLY_ENTRY))
     assert result.schedules["deleted"] == ["weekly"]
     assert sorted(_runs(state)) == ["kfops:nightly", "someone's run"]
@@ -196,11 +218,14 @@ def _variants(compiled: Path, tmp_path: Path, count: int) -> list[Path]:
     return out
 
 
+def _content_versions(state: State) -> list[str]:
+    (pipeline_id,) = state.versions
+    return [str(v["name"]) for v in state.versions[pipeline_id] if v["name"] != "training"]
+
+
 def test_rollback_moves_schedules_to_the_previous_version(
     server: tuple[str, State], compiled: Path, tmp_path: Path
 ) -> None:
-    from kfops.rollback import rollback
-
     host, state = server
     schedules = _write(tmp_path / "s.yaml", NIGHTLY_ENTRY)
     first, second = _variants(compiled, tmp_path, 2)
@@ -210,36 +235,32 @@ def test_rollback_moves_schedules_to_the_previous_version(
     assert _version_of_run(state) != v1
     outcome = rollback(host, TOKEN, "training", schedules)
     assert _version_of_run(state) == v1 and outcome["schedules"]["replaced"] == ["nightly"]
-    assert state.max_enabled == 1
 
 
 def test_rollback_to_an_unknown_version_is_refused(
     server: tuple[str, State], compiled: Path, tmp_path: Path
 ) -> None:
-    from kfops.rollback import rollback
-
     host, _ = server
     schedules = _write(tmp_path / "s.yaml", NIGHTLY_ENTRY)
     deploy(host, TOKEN, compiled, schedules_file=schedules)
     with pytest.raises(InputError, match="has no version 'training-000'"):
         rollback(host, TOKEN, "training", schedules, to="training-000")
-    with pytest.raises(InputError, match="is the oldest version"):
+    with pytest.raises(
+        InputError, match="is the oldest version"
+    ):  # the first upload's own version does not count
         rollback(host, TOKEN, "training", schedules)
 
 
 def test_rollback_prunes_unused_versions_beyond_the_newest_n(
     server: tuple[str, State], compiled: Path, tmp_path: Path
 ) -> None:
-    from kfops.rollback import rollback
-
     host, state = server
     schedules = _write(tmp_path / "s.yaml", NIGHTLY_ENTRY)
     for folder in _variants(compiled, tmp_path, 5):
         deploy(host, TOKEN, folder, schedules_file=schedules)
-    (versions,) = state.versions.values()
-    names = [v["display_name"] for v in versions]
+    names = _content_versions(state)
     outcome = rollback(host, TOKEN, "training", schedules, to=names[0], keep=2)
-    remaining = [v["display_name"] for v in next(iter(state.versions.values()))]
+    remaining = _content_versions(state)
     assert names[0] in remaining  # the rollback target is in use, never pruned
     assert sorted(outcome["pruned"]) == sorted(names[1:3])
     assert remaining == [names[0], *names[3:]]
@@ -252,26 +273,113 @@ def test_dry_run_reports_schedule_changes_and_writes_nothing(
     result = deploy(
         host, TOKEN, compiled, schedules_file=_write(tmp_path / "s.yaml", NIGHTLY_ENTRY), dry_run=True
     )
-    assert result.schedules["created"] == ["nightly"] and len(result.uploaded) == 1
-    assert not [m for m, path in state.log if m in ("POST", "DELETE")]
-    assert state.pipelines == {} and state.recurring == {}
+    assert result.schedules == {"created": ["nightly"]} and len(result.uploaded) == 1
+    assert {r.method for r in state.log} == {"GET"}
+    assert state.pipelines == {} and state.recurring == {} and state.experiments == {}
 
 
 def test_listings_follow_every_page_of_results(
-    compiled: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    server: tuple[str, State], compiled: Path, tmp_path: Path
 ) -> None:
     """With one item per page, three managed runs still reconcile to no change on redeploy."""
-    monkeypatch.setattr(deploy_module, "BACKOFF_SECONDS", 0.01)
+    host, state = server
+    state.max_page_size = 1
     entries = [{**NIGHTLY_ENTRY, "name": f"nightly-{i}"} for i in range(3)]
     schedules = _write(tmp_path / "s.yaml", *entries)
-    with serve(State(token=TOKEN, max_page_size=1)) as (host, state):
-        deploy(host, TOKEN, compiled, schedules_file=schedules)
-        before = len(state.log)
-        second = deploy(host, TOKEN, compiled, schedules_file=schedules)
-        listing_requests = [p for m, p in state.log[before:] if m == "GET" and p.endswith("/recurringruns")]
-        assert len(listing_requests) == 3  # one page per run, nothing missed
-        assert all(not changes for changes in second.schedules.values())
-        assert sorted(_runs(state)) == [f"kfops:nightly-{i}" for i in range(3)]
+    deploy(host, TOKEN, compiled, schedules_file=schedules)
+    before = len(state.log)
+    second = deploy(host, TOKEN, compiled, schedules_file=schedules)
+    listing = [r for r in state.log[before:] if r.method == "GET" and r.path.endswith("/recurringruns")]
+    assert len(listing) == 3  # one page per run, nothing missed
+    assert second.schedules == {"unchanged": [f"nightly-{i}" for i in range(3)]}
+    assert sorted(_runs(state)) == [f"kfops:nightly-{i}" for i in range(3)]
+
+
+# --- hand-offs, measured in scheduled ticks -----------------------------------------------------
+
+EVERY_TEN_MINUTES = "0 */10 * * * *"
+T0 = datetime(2030, 1, 1, tzinfo=UTC).timestamp()  # a tick of EVERY_TEN_MINUTES
+
+
+class VirtualClock:
+    """One clock for kfops and the fake: each request the fake serves takes ``step`` seconds."""
+
+    def __init__(self, now: float, step: float) -> None:
+        self.time, self.step = now, step
+
+    def server(self) -> float:
+        self.time += self.step
+        return self.time
+
+    def now(self) -> float:
+        return self.time
+
+    def sleep(self, seconds: float) -> None:
+        self.time += seconds
+
+
+def _run_controller(state: State, start: float, until: float) -> None:
+    """The controller runs all along (a jump in one sync would skip ticks, as no_catchup does)."""
+    moment = start
+    while moment < until:
+        moment = min(moment + 60, until)
+        state.sync(moment)
+
+
+def _fired_ticks(state: State) -> list[float]:
+    return sorted(tick for _, tick in state.fired)
+
+
+def _replace_at(
+    offset: float, compiled: Path, tmp_path: Path, *, step: float = 0.2, lag: float = 2.0
+) -> tuple[list[float], list[float], list[str]]:
+    """Deploy a schedule, redeploy a new version ``offset`` seconds after a tick, run on for an hour.
+
+    Returns ``(fired ticks, expected ticks, warnings)``: the ticks the simulated controller
+    fired (old and new run together) and every tick from the first deploy to the end.
+    """
+    from kfops.schedule_sync import Clock
+    from tests.kfp_fake import serve
+
+    clock = VirtualClock(T0 + 60, step)
+    entry = {"name": "often", "pipeline": "training", "cron": EVERY_TEN_MINUTES}
+    schedules = _write(tmp_path / "often.yaml", entry)
+    with serve(State(clock=clock.server, controller_lag=lag)) as (host, state):
+        kfops_clock = Clock(now=clock.now, sleep=clock.sleep)
+        deploy(host, TOKEN, compiled, schedules_file=schedules, clock=kfops_clock)
+        handoff_near = T0 + 3 * 600 + offset  # a while later, ``offset`` s from a tick
+        _run_controller(state, clock.time, handoff_near - lag)
+        clock.time = handoff_near
+        (new,) = _variants(compiled, tmp_path / f"at{offset}", 1)
+        result = deploy(host, TOKEN, new, schedules_file=schedules, clock=kfops_clock)
+        assert result.schedules["replaced"] == ["often"]
+        end = T0 + 3 * 600 + 3600
+        _run_controller(state, clock.time - lag, end)
+        assert state.violations == []
+    expected = [T0 + 600 * k for k in range(1, 3 + 7)]  # every tick after the first deploy, to the end
+    return _fired_ticks(state), expected, result.warnings
+
+
+@pytest.mark.parametrize("offset", [-20.0, -9.0, -1.0, 0.0, 1.0, 4.0, 14.0, 30.0, 300.0])
+def test_a_replacement_neither_loses_nor_doubles_a_tick(
+    compiled: Path, tmp_path: Path, offset: float
+) -> None:
+    """Whenever the replacement happens relative to a tick (the controller reacting 2 s late),
+    every tick fires exactly once, by the old run or the new one."""
+    fired, expected, warnings = _replace_at(offset, compiled, tmp_path)
+    assert fired == expected and warnings == []
+
+
+def test_without_waiting_for_a_quiet_moment_a_tick_is_lost_or_doubled(
+    compiled: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Negative control: hand over at once, 1 s after a tick the controller has not fired yet."""
+    from kfops import handoff
+
+    monkeypatch.setattr(handoff, "quiet_moment", lambda crons, now: now)
+    fired, expected, warnings = _replace_at(1.0, compiled, tmp_path, lag=5.0)
+    assert fired != expected  # the tick at T0+1800 fell between the old run's end and the new one's start
+    assert warnings and "may have run twice or not at all" in warnings[0]
 
 
 def test_the_repositorys_schedules_file_declares_every_pipeline_disabled_until_configured() -> None:
