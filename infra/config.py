@@ -29,6 +29,8 @@ _REF_NAME = re.compile(r"^[A-Za-z0-9._/-]{1,255}$")
 _CLUSTER = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _KMS_ALIAS = re.compile(r"^alias/[A-Za-z0-9/_-]{1,250}$")
+# Path segments of lowercase letters, digits, '.', '_', '-' (no leading/trailing '/', no '..').
+_STORE_PREFIX = re.compile(r"^(?!.*\.\.)[a-z0-9][a-z0-9._-]{0,62}(/[a-z0-9][a-z0-9._-]{0,62}){0,7}$")
 
 SCHEMES = ("internal", "internet-facing")
 WORLD = ("0.0.0.0/0", "::/0")
@@ -64,6 +66,8 @@ class InfraConfig:
         deploy_branch: Branch allowed to deploy when no environment is set.
         github_oidc_provider_arn: Reuse an existing GitHub OIDC provider ("" creates one).
         kms_key_arn: Encrypt the bucket with this KMS key ("" means AES256).
+        store_prefix: The kfops store's root in the bucket ("" for the bucket root, else e.g.
+            ``ml`` for ``s3://<bucket>/ml``); every role's S3 access is scoped to it.
         noncurrent_version_days: Days before noncurrent object versions expire.
         abort_multipart_days: Days before incomplete multipart uploads are aborted.
         image_retention_count: Tagged images kept per ECR repository.
@@ -90,6 +94,7 @@ class InfraConfig:
     deploy_branch: str
     github_oidc_provider_arn: str
     kms_key_arn: str
+    store_prefix: str
     noncurrent_version_days: int
     abort_multipart_days: int
     image_retention_count: int
@@ -245,6 +250,9 @@ def load_config(source: ConfigSource, region: str | None, stack: str = "dev") ->
             "",
         ),
         kms_key_arn=_text(source, "kmsKeyArn", _KMS_ARN, "a KMS key ARN", ""),
+        store_prefix=_text(
+            source, "storePrefix", _STORE_PREFIX, "a key prefix such as ml or teams/ml (no leading '/')", ""
+        ),
         noncurrent_version_days=_int(source, "noncurrentVersionDays", 90, 1, 3650),
         abort_multipart_days=_int(source, "abortMultipartDays", 7, 1, 365),
         image_retention_count=_int(source, "imageRetentionCount", 30, 1, 1000),

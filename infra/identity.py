@@ -80,6 +80,11 @@ def _infra_scope(name: str, cfg: InfraConfig, cluster_arn: str) -> policies.Infr
     )
 
 
+def _store_access(cfg: InfraConfig) -> Callable[[str], policies.StoreAccess]:
+    """The store scope of every data role, given the bucket's ARN once it is known."""
+    return lambda bucket_arn: policies.StoreAccess(bucket_arn, cfg.store_prefix, cfg.kms_key_arn, cfg.region)
+
+
 def _github_trust(provider_arn: pulumi.Input[str], subject: str) -> pulumi.Output[str]:
     """Trust policy for GitHub Actions OIDC tokens of exactly one ``sub`` (repo and branch/environment/PR)."""
     return _json(
@@ -105,32 +110,42 @@ class Identity(pulumi.ComponentResource):
         cfg = args.config
         self.pipeline_roles: dict[str, aws.iam.Role] = {}
         self.kserve_roles: dict[str, aws.iam.Role] = {}
+        store = _store_access(cfg)
         for namespace in cfg.profile_namespaces:
             self.pipeline_roles[namespace] = self._irsa_role(
                 f"{name}-pipelines-{namespace}",
                 args,
                 namespace,
                 PIPELINE_SERVICE_ACCOUNT,
-                _json(policies.pipeline_pods, args.bucket_arn),
+                _json(lambda arn: policies.pipeline_pods(store(arn)), args.bucket_arn),
             )
             self.kserve_roles[namespace] = self._irsa_role(
                 f"{name}-kserve-{namespace}",
                 args,
                 namespace,
                 cfg.kserve_service_account,
-                _json(policies.kserve_models, args.bucket_arn),
+                _json(lambda arn: policies.kserve_models(store(arn)), args.bucket_arn),
             )
         provider_arn = self._github_provider(name, cfg)
         self.deploy_role = self._role(
             f"{name}-github-deploy",
             _github_trust(provider_arn, cfg.deploy_subject),
-            _json(policies.deploy, args.bucket_arn, args.repository_arns, args.cluster_arn),
+            _json(
+                lambda arn, repos, cluster: policies.deploy(store(arn), repos, cluster),
+                args.bucket_arn,
+                args.repository_arns,
+                args.cluster_arn,
+            ),
             "GitHub Actions deploys from " + cfg.deploy_subject,
         )
         self.pull_request_role = self._role(
             f"{name}-github-pull-requests",
             _github_trust(provider_arn, cfg.pull_request_subject),
-            _json(policies.pull_request_checks, args.bucket_arn, args.repository_arns),
+            _json(
+                lambda arn, repos: policies.pull_request_checks(store(arn), repos),
+                args.bucket_arn,
+                args.repository_arns,
+            ),
             "GitHub Actions pull-request checks (read only)",
         )
         scope = _infra_scope(name, cfg, args.cluster_arn)

@@ -206,7 +206,7 @@ def test_pipeline_pods_reach_only_the_store_prefixes_of_this_bucket(
     policy = _permissions(dev[0])["kfops-pipelines-team-ml"]
     objects = next(s for s in _statements(policy) if s["Sid"] == "ReadWritePipelineObjects")
     assert sorted(objects["Resource"]) == sorted(
-        f"{bucket}/{p}/*" for p in ("pipelines", "data", "models", "metrics", "predictions")
+        f"{bucket}/ml/{p}/*" for p in ("pipelines", "data", "models", "metrics", "predictions")
     )
     assert sorted(objects["Action"]) == ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"]
     listing = next(s for s in _statements(policy) if s["Sid"] == "ListPipelinePrefixes")
@@ -217,7 +217,7 @@ def test_kserve_reads_models_only(dev: tuple[list[Registered], dict[str, Any]]) 
     bucket = one(dev[0], "aws:s3/bucket:Bucket").outputs["arn"]
     policy = _permissions(dev[0])["kfops-kserve-team-ml"]
     read = next(s for s in _statements(policy) if s["Sid"] == "ReadModels")
-    assert read["Action"] == "s3:GetObject" and read["Resource"] == [f"{bucket}/models/*"]
+    assert read["Action"] == "s3:GetObject" and read["Resource"] == [f"{bucket}/ml/models/*"]
     assert {a for s in _statements(policy) for a in _as_list(s["Action"])} == {
         "s3:GetObject",
         "s3:ListBucket",
@@ -287,8 +287,8 @@ def test_parliament_would_flag_a_broad_policy() -> None:
 
 def test_exports_give_ci_what_it_needs(dev: tuple[list[Registered], dict[str, Any]]) -> None:
     exports = dev[1]
-    assert exports["storeUri"] == f"s3://{exports['bucket']}"
-    assert exports["pipelineRoot"] == f"s3://{exports['bucket']}/pipelines"
+    assert exports["storeUri"] == f"s3://{exports['bucket']}/ml"  # kfops:storePrefix
+    assert exports["pipelineRoot"] == f"s3://{exports['bucket']}/ml/pipelines"
     assert exports["imageRegistry"] == f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com"
     assert exports["deployRoleArn"].endswith(":role/kfops-github-deploy")
     assert exports["pullRequestRoleArn"].endswith(":role/kfops-github-pull-requests")
