@@ -28,7 +28,8 @@ class RequestLog:
 
     Each entry: method, path (percent-encoded, as sent), query string, the headers that
     decide which AWS operation it is, the signing access key id, region and service (from
-    the SigV4 credential scope) and, for JSON-protocol services (ECR), the body.
+    the SigV4 credential scope), the response status and, for JSON-protocol services
+    (ECR), the body.
     tests/iam/ maps them to IAM requests.
     """
 
@@ -70,7 +71,12 @@ def _recording(app: Any, log: RequestLog) -> Any:
             entry["body"] = body.decode("utf-8", "replace")
         with log.lock:
             log.entries.append(entry)
-        return app(environ, start_response)
+
+        def noting_status(status: str, headers: Any, *rest: Any) -> Any:
+            entry["status"] = int(status.split(" ", 1)[0])
+            return start_response(status, headers, *rest)
+
+        return app(environ, noting_status)
 
     return middleware
 

@@ -225,17 +225,18 @@ class S3Store:
             raise self._fail("read", key, exc) from None
 
     def exists(self, key: str) -> bool:
-        from botocore.exceptions import ClientError
+        """A one-key listing from ``key`` on (the key itself sorts first if it exists).
 
+        Not ``HeadObject``: for a missing key S3 answers 404 only to a caller that may
+        ``s3:ListBucket`` without an ``s3:prefix`` and 403 to the kfops roles, whose listing
+        is scoped to the store's prefixes; a listing with ``Prefix=<key>`` is within them.
+        """
+        full = self._key(key)
         try:
-            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
-            return True
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                return False
-            raise self._fail("check", key, exc) from None
+            listed = self.client.list_objects_v2(Bucket=self.bucket, Prefix=full, MaxKeys=1)
         except Exception as exc:
             raise self._fail("check", key, exc) from None
+        return any(obj["Key"] == full for obj in listed.get("Contents", []))
 
     def list(self, prefix: str) -> list[str]:
         full = self._key(prefix) + "/" if prefix.strip("/") else (f"{self.prefix}/" if self.prefix else "")

@@ -14,7 +14,9 @@ Three steps, each a stand-in derived from AWS's own documentation:
    * ``ListObjects``/``ListObjectsV2`` -> ``s3:ListBucket`` with ``s3:prefix`` = the
      ``prefix`` parameter (absent when not sent), ``s3:delimiter``, ``s3:max-keys``;
    * ``HeadObject``/``GetObject`` -> ``s3:GetObject`` on the object (HeadObject: "you must
-     have the s3:GetObject permission");
+     have the s3:GetObject permission"); when the key is missing, S3 answers 404 only to a
+     caller with ``s3:ListBucket`` on the bucket and 403 otherwise (same pages), evaluated
+     without an ``s3:prefix``: a missing key costs an extra ``s3:ListBucket`` request;
    * ``PutObject``, ``CreateMultipartUpload``, ``UploadPart``, ``CompleteMultipartUpload``
      -> ``s3:PutObject``; ``AbortMultipartUpload`` -> ``s3:AbortMultipartUpload``;
      ``CopyObject`` -> ``s3:PutObject`` on the target and ``s3:GetObject`` on the source;
@@ -87,6 +89,7 @@ class Call:
         params: Operation arguments that become context keys (``prefix`` relative like ``key``),
             ECR's ``repositoryName``, a copy source.
         inside_store: Whether ``key``/``prefix`` were under the flow's store root.
+        status: The HTTP status the (moto) server answered.
     """
 
     service: str
@@ -95,6 +98,7 @@ class Call:
     key: str = ""
     params: tuple[tuple[str, str], ...] = ()
     inside_store: bool = True
+    status: int = 200
 
     def param(self, name: str) -> str | None:
         return dict(self.params).get(name)
@@ -165,7 +169,7 @@ def calls(entries: Iterable[dict[str, Any]], store_prefix: str = "") -> list[Cal
                     params.append((name, value))
             if "x-amz-copy-source" in entry["headers"]:
                 params.append(("copy-source", unquote(entry["headers"]["x-amz-copy-source"])))
-            found.append(Call("s3", operation, bucket, key, tuple(params), inside))
+            found.append(Call("s3", operation, bucket, key, tuple(params), inside, entry.get("status", 200)))
         elif service == "ecr":
             target = entry["headers"].get("x-amz-target", "")
             if not target.startswith(_ECR_TARGET):
@@ -294,7 +298,12 @@ class StackView:
             ]
         if op not in object_level:
             raise UnmappedRequest(f"no IAM mapping for S3 {op}")
-        return [r for r in object_level[op] if r is not None]
+        found = [r for r in object_level[op] if r is not None]
+        if op in ("GetObject", "HeadObject") and call.status == 404:
+            # the caller sees "no such key" only with ListBucket, which S3 checks without s3:prefix
+            found = [r for r in found if r.action != "kms:Decrypt"]
+            found.append(IamRequest("s3:ListBucket", self.bucket_arn, tls, f"{op} of a missing key"))
+        return found
 
 
 def iam_requests(found: Iterable[Call], stack: StackView) -> list[IamRequest]:

@@ -459,21 +459,22 @@ def render_report(evaluation: Evaluation, stacks: dict[str, Stack]) -> str:
             f"{'SSE-KMS' if view.kms_key_arn else 'SSE-S3'})",
             "",
         ]
-        by_role: dict[str, Counter[tuple[str, str, str, str]]] = defaultdict(Counter)
+        by_role: dict[str, Counter[tuple[str, str, str, str, str]]] = defaultdict(Counter)
         for v in verdicts:
             context = ", ".join(f"{k}={val}" for k, val in v.request.context if k != "aws:SecureTransport")
-            by_role[v.role][(v.request.action, access.pattern(v.request.resource), context, v.result)] += 1
+            resource = access.pattern(v.request.resource)
+            by_role[v.role][(v.request.action, resource, context, v.request.operation, v.result)] += 1
         for role, counter in by_role.items():
-            allowed = sum(n for (_, _, _, r), n in counter.items() if r == ALLOWED)
+            allowed = sum(n for (*_, r), n in counter.items() if r == ALLOWED)
             total = sum(counter.values())
             lines += [
                 f"### {role}: {allowed}/{total} distinct requests allowed",
                 "",
-                "| action | resource | context | verdict | requests |",
-                "| --- | --- | --- | --- | --- |",
+                "| action | resource | context | operation | verdict | distinct |",
+                "| --- | --- | --- | --- | --- | --- |",
             ]
-            for (action, resource, context, result), n in sorted(counter.items()):
-                lines.append(f"| {action} | `{resource}` | {context} | {result} | {n} |")
+            for (action, resource, context, operation, result), n in sorted(counter.items()):
+                lines.append(f"| {action} | `{resource}` | {context} | {operation} | {result} | {n} |")
             lines.append("")
         lines += [
             f"### must be denied ({name})",
@@ -503,7 +504,7 @@ def evaluation(simulator: None, stacks: dict[str, Stack], recording: Recording) 
 
 def _problems(verdicts: list[Verdict]) -> list[str]:
     return [
-        f"{v.role} {v.request.action} {v.request.resource} {dict(v.request.context)}: "
+        f"{v.role} {v.request.operation}: {v.request.action} {v.request.resource} {dict(v.request.context)}: "
         f"{v.result} {v.errors or ''}".rstrip()
         for v in verdicts
         if v.result != ALLOWED
