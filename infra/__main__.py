@@ -61,8 +61,9 @@ pulumi.export("storeUri", store_uri)  # KFOPS_STORE for CI
 pulumi.export("pipelineRoot", pulumi.Output.concat(store_uri, "/pipelines"))
 pulumi.export("imageRegistry", registry.registry_host)  # KFOPS_IMAGE_REGISTRY
 pulumi.export("deployRoleArn", identity.deploy_role.arn)  # KFOPS_APPLY_ROLE_ARN
-pulumi.export("pullRequestRoleArn", identity.pull_request_role.arn)  # KFOPS_GATE_ROLE_ARN
-pulumi.export("infraPreviewRoleArn", identity.infra_preview_role.arn)  # KFOPS_INFRA_PREVIEW_ROLE_ARN
+if identity.pull_request_role and identity.infra_preview_role:  # kfops:pullRequestRoles
+    pulumi.export("pullRequestRoleArn", identity.pull_request_role.arn)  # KFOPS_GATE_ROLE_ARN
+    pulumi.export("infraPreviewRoleArn", identity.infra_preview_role.arn)  # KFOPS_INFRA_PREVIEW_ROLE_ARN
 pulumi.export("infraApplyRoleArn", identity.infra_apply_role.arn)  # KFOPS_INFRA_APPLY_ROLE_ARN (environment)
 pulumi.export("pipelineRoleArns", {ns: role.arn for ns, role in identity.pipeline_roles.items()})
 pulumi.export("kserveRoleArns", {ns: role.arn for ns, role in identity.kserve_roles.items()})

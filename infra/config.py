@@ -66,6 +66,8 @@ class InfraConfig:
         deploy_branch: Branch allowed to deploy when no environment is set.
         github_oidc_provider_arn: Reuse an existing GitHub OIDC provider ("" creates one).
         kms_key_arn: Encrypt the bucket with this KMS key ("" means AES256).
+        pull_request_roles: Create the roles pull requests assume (``github-pull-requests``,
+            ``infra-preview``); only the stack PR workflows use needs them (default true).
         store_prefix: The kfops store's root in the bucket ("" for the bucket root, else e.g.
             ``ml`` for ``s3://<bucket>/ml``); every role's S3 access is scoped to it.
         noncurrent_version_days: Days before noncurrent object versions expire.
@@ -95,6 +97,7 @@ class InfraConfig:
     github_oidc_provider_arn: str
     kms_key_arn: str
     store_prefix: str
+    pull_request_roles: bool
     noncurrent_version_days: int
     abort_multipart_days: int
     image_retention_count: int
@@ -230,6 +233,11 @@ def load_config(source: ConfigSource, region: str | None, stack: str = "dev") ->
             f"{NAMESPACE}:infraEnvironment = {infra_environment!r} is invalid: expected an environment "
             f"other than the deploy environment"
         )
+    pull_request_roles = (source.get("pullRequestRoles") or "true").lower()
+    if pull_request_roles not in ("true", "false"):
+        raise ConfigError(
+            f"{NAMESPACE}:pullRequestRoles = {pull_request_roles!r} is invalid: expected true or false"
+        )
     return InfraConfig(
         region=region,
         cluster_name=_text(source, "clusterName", _CLUSTER, "the EKS cluster name"),
@@ -250,6 +258,7 @@ def load_config(source: ConfigSource, region: str | None, stack: str = "dev") ->
             "",
         ),
         kms_key_arn=_text(source, "kmsKeyArn", _KMS_ARN, "a KMS key ARN", ""),
+        pull_request_roles=pull_request_roles == "true",
         store_prefix=_text(
             source, "storePrefix", _STORE_PREFIX, "a key prefix such as ml or teams/ml (no leading '/')", ""
         ),

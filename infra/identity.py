@@ -138,35 +138,40 @@ class Identity(pulumi.ComponentResource):
             ),
             "GitHub Actions deploys from " + cfg.deploy_subject,
         )
-        self.pull_request_role = self._role(
-            f"{name}-github-pull-requests",
-            _github_trust(provider_arn, cfg.pull_request_subject),
-            _json(
-                lambda arn, repos: policies.pull_request_checks(store(arn), repos),
-                args.bucket_arn,
-                args.repository_arns,
-            ),
-            "GitHub Actions pull-request checks (read only)",
-        )
         scope = _infra_scope(name, cfg, args.cluster_arn)
-        self.infra_preview_role = self._role(
-            f"{name}-infra-preview",
-            _github_trust(provider_arn, cfg.pull_request_subject),
-            pulumi.Output.from_input(json.dumps(policies.infra_preview(scope))),
-            "GitHub Actions pulumi preview on pull requests (read only)",
-        )
+        partition = args.cluster_arn.split(":")[1]
+        # Roles trusted by pull requests only where PRs use them (kfops:pullRequestRoles):
+        # gate.yml and infra.yml's preview use the dev stack's; prod trusts no PR token.
+        self.pull_request_role: aws.iam.Role | None = None
+        self.infra_preview_role: aws.iam.Role | None = None
+        if cfg.pull_request_roles:
+            self.pull_request_role = self._role(
+                f"{name}-github-pull-requests",
+                _github_trust(provider_arn, cfg.pull_request_subject),
+                _json(
+                    lambda arn, repos: policies.pull_request_checks(store(arn), repos),
+                    args.bucket_arn,
+                    args.repository_arns,
+                ),
+                "GitHub Actions pull-request checks (read only)",
+            )
+            self.infra_preview_role = self._role(
+                f"{name}-infra-preview",
+                _github_trust(provider_arn, cfg.pull_request_subject),
+                pulumi.Output.from_input(json.dumps(policies.infra_preview(scope))),
+                "GitHub Actions pulumi preview on pull requests (read only)",
+            )
+            self._cluster_access(
+                f"{name}-infra-preview",
+                cfg,
+                self.infra_preview_role,
+                _access_policy_arn(partition, CLUSTER_VIEW_POLICY),
+            )
         self.infra_apply_role = self._role(
             f"{name}-infra-apply",
             _github_trust(provider_arn, cfg.infra_apply_subject),
             _json(lambda bucket: policies.infra_apply(scope, bucket), args.bucket_arn),
             "GitHub Actions pulumi up from " + cfg.infra_apply_subject,
-        )
-        partition = args.cluster_arn.split(":")[1]
-        self._cluster_access(
-            f"{name}-infra-preview",
-            cfg,
-            self.infra_preview_role,
-            _access_policy_arn(partition, CLUSTER_VIEW_POLICY),
         )
         self._cluster_access(
             f"{name}-infra-apply",
@@ -177,8 +182,14 @@ class Identity(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "deployRoleArn": self.deploy_role.arn,
-                "pullRequestRoleArn": self.pull_request_role.arn,
-                "infraPreviewRoleArn": self.infra_preview_role.arn,
+                **(
+                    {
+                        "pullRequestRoleArn": self.pull_request_role.arn,
+                        "infraPreviewRoleArn": self.infra_preview_role.arn,
+                    }
+                    if self.pull_request_role and self.infra_preview_role
+                    else {}
+                ),
                 "infraApplyRoleArn": self.infra_apply_role.arn,
             }
         )
