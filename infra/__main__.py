@@ -23,6 +23,9 @@ store = ArtifactStore(
     "kfops-artifacts",
     ArtifactStoreArgs(config.kms_key_arn, config.noncurrent_version_days, config.abort_multipart_days),
 )
+# The kfops store's root: the bucket, or a prefix in it (kfops:storePrefix); KFP's pipeline
+# root is the store's `pipelines/` area, so every role's access is under one prefix.
+store_uri = pulumi.Output.concat(store.uri, f"/{config.store_prefix}" if config.store_prefix else "")
 registry = Registry(
     "kfops-images",
     RegistryArgs(config.image_retention_count, config.untagged_image_days, config.kms_key_arn),
@@ -45,7 +48,7 @@ kubeflow = KubeflowObjects(
     KubeflowObjectsArgs(
         config=config,
         cluster=cluster,
-        pipeline_root=pulumi.Output.concat(store.uri, "/pipelines"),
+        pipeline_root=pulumi.Output.concat(store_uri, "/pipelines"),
         pipeline_role_arns={ns: role.arn for ns, role in identity.pipeline_roles.items()},
         kserve_role_arns={ns: role.arn for ns, role in identity.kserve_roles.items()},
         deploy_role_arn=identity.deploy_role.arn,
@@ -54,12 +57,13 @@ kubeflow = KubeflowObjects(
 
 pulumi.export("kfpUrl", kubeflow.kfp_url)  # KFP API for `kfops deploy --host`
 pulumi.export("bucket", store.bucket.bucket)
-pulumi.export("storeUri", store.uri)  # KFOPS_STORE for CI
-pulumi.export("pipelineRoot", pulumi.Output.concat(store.uri, "/pipelines"))
+pulumi.export("storeUri", store_uri)  # KFOPS_STORE for CI
+pulumi.export("pipelineRoot", pulumi.Output.concat(store_uri, "/pipelines"))
 pulumi.export("imageRegistry", registry.registry_host)  # KFOPS_IMAGE_REGISTRY
 pulumi.export("deployRoleArn", identity.deploy_role.arn)  # KFOPS_APPLY_ROLE_ARN
-pulumi.export("pullRequestRoleArn", identity.pull_request_role.arn)  # KFOPS_GATE_ROLE_ARN
-pulumi.export("infraPreviewRoleArn", identity.infra_preview_role.arn)  # KFOPS_INFRA_PREVIEW_ROLE_ARN
+if identity.pull_request_role and identity.infra_preview_role:  # kfops:pullRequestRoles
+    pulumi.export("pullRequestRoleArn", identity.pull_request_role.arn)  # KFOPS_GATE_ROLE_ARN
+    pulumi.export("infraPreviewRoleArn", identity.infra_preview_role.arn)  # KFOPS_INFRA_PREVIEW_ROLE_ARN
 pulumi.export("infraApplyRoleArn", identity.infra_apply_role.arn)  # KFOPS_INFRA_APPLY_ROLE_ARN (environment)
 pulumi.export("pipelineRoleArns", {ns: role.arn for ns, role in identity.pipeline_roles.items()})
 pulumi.export("kserveRoleArns", {ns: role.arn for ns, role in identity.kserve_roles.items()})

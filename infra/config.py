@@ -29,6 +29,8 @@ _REF_NAME = re.compile(r"^[A-Za-z0-9._/-]{1,255}$")
 _CLUSTER = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _KMS_ALIAS = re.compile(r"^alias/[A-Za-z0-9/_-]{1,250}$")
+# Path segments of lowercase letters, digits, '.', '_', '-' (no leading/trailing '/', no '..').
+_STORE_PREFIX = re.compile(r"^(?!.*\.\.)[a-z0-9][a-z0-9._-]{0,62}(/[a-z0-9][a-z0-9._-]{0,62}){0,7}$")
 
 SCHEMES = ("internal", "internet-facing")
 WORLD = ("0.0.0.0/0", "::/0")
@@ -64,6 +66,10 @@ class InfraConfig:
             so its OIDC ``sub`` is ``repo:ORG/REPO:environment:NAME``, never a branch).
         github_oidc_provider_arn: Reuse an existing GitHub OIDC provider ("" creates one).
         kms_key_arn: Encrypt the bucket with this KMS key ("" means AES256).
+        pull_request_roles: Create the roles pull requests assume (``github-pull-requests``,
+            ``infra-preview``); only the stack PR workflows use needs them (default true).
+        store_prefix: The kfops store's root in the bucket ("" for the bucket root, else e.g.
+            ``ml`` for ``s3://<bucket>/ml``); every role's S3 access is scoped to it.
         noncurrent_version_days: Days before noncurrent object versions expire.
         abort_multipart_days: Days before incomplete multipart uploads are aborted.
         image_retention_count: Tagged images kept per ECR repository.
@@ -89,6 +95,8 @@ class InfraConfig:
     deploy_environment: str
     github_oidc_provider_arn: str
     kms_key_arn: str
+    store_prefix: str
+    pull_request_roles: bool
     noncurrent_version_days: int
     abort_multipart_days: int
     image_retention_count: int
@@ -222,6 +230,11 @@ def load_config(source: ConfigSource, region: str | None, stack: str = "dev") ->
             f"{NAMESPACE}:infraEnvironment = {infra_environment!r} is invalid: expected an environment "
             f"other than the deploy environment"
         )
+    pull_request_roles = (source.get("pullRequestRoles") or "true").lower()
+    if pull_request_roles not in ("true", "false"):
+        raise ConfigError(
+            f"{NAMESPACE}:pullRequestRoles = {pull_request_roles!r} is invalid: expected true or false"
+        )
     return InfraConfig(
         region=region,
         cluster_name=_text(source, "clusterName", _CLUSTER, "the EKS cluster name"),
@@ -241,6 +254,10 @@ def load_config(source: ConfigSource, region: str | None, stack: str = "dev") ->
             "",
         ),
         kms_key_arn=_text(source, "kmsKeyArn", _KMS_ARN, "a KMS key ARN", ""),
+        pull_request_roles=pull_request_roles == "true",
+        store_prefix=_text(
+            source, "storePrefix", _STORE_PREFIX, "a key prefix such as ml or teams/ml (no leading '/')", ""
+        ),
         noncurrent_version_days=_int(source, "noncurrentVersionDays", 90, 1, 3650),
         abort_multipart_days=_int(source, "abortMultipartDays", 7, 1, 365),
         image_retention_count=_int(source, "imageRetentionCount", 30, 1, 1000),

@@ -80,6 +80,11 @@ def _infra_scope(name: str, cfg: InfraConfig, cluster_arn: str) -> policies.Infr
     )
 
 
+def _store_access(cfg: InfraConfig) -> Callable[[str], policies.StoreAccess]:
+    """The store scope of every data role, given the bucket's ARN once it is known."""
+    return lambda bucket_arn: policies.StoreAccess(bucket_arn, cfg.store_prefix, cfg.kms_key_arn, cfg.region)
+
+
 def _github_trust(provider_arn: pulumi.Input[str], subject: str) -> pulumi.Output[str]:
     """Trust policy for GitHub Actions OIDC tokens of exactly one ``sub`` (repo and branch/environment/PR)."""
     return _json(
@@ -105,53 +110,68 @@ class Identity(pulumi.ComponentResource):
         cfg = args.config
         self.pipeline_roles: dict[str, aws.iam.Role] = {}
         self.kserve_roles: dict[str, aws.iam.Role] = {}
+        store = _store_access(cfg)
         for namespace in cfg.profile_namespaces:
             self.pipeline_roles[namespace] = self._irsa_role(
                 f"{name}-pipelines-{namespace}",
                 args,
                 namespace,
                 PIPELINE_SERVICE_ACCOUNT,
-                _json(policies.pipeline_pods, args.bucket_arn),
+                _json(lambda arn: policies.pipeline_pods(store(arn)), args.bucket_arn),
             )
             self.kserve_roles[namespace] = self._irsa_role(
                 f"{name}-kserve-{namespace}",
                 args,
                 namespace,
                 cfg.kserve_service_account,
-                _json(policies.kserve_models, args.bucket_arn),
+                _json(lambda arn: policies.kserve_models(store(arn)), args.bucket_arn),
             )
         provider_arn = self._github_provider(name, cfg)
         self.deploy_role = self._role(
             f"{name}-github-deploy",
             _github_trust(provider_arn, cfg.deploy_subject),
-            _json(policies.deploy, args.bucket_arn, args.repository_arns, args.cluster_arn),
+            _json(
+                lambda arn, repos, cluster: policies.deploy(store(arn), repos, cluster),
+                args.bucket_arn,
+                args.repository_arns,
+                args.cluster_arn,
+            ),
             "GitHub Actions deploys from " + cfg.deploy_subject,
         )
-        self.pull_request_role = self._role(
-            f"{name}-github-pull-requests",
-            _github_trust(provider_arn, cfg.pull_request_subject),
-            _json(policies.pull_request_checks, args.bucket_arn, args.repository_arns),
-            "GitHub Actions pull-request checks (read only)",
-        )
         scope = _infra_scope(name, cfg, args.cluster_arn)
-        self.infra_preview_role = self._role(
-            f"{name}-infra-preview",
-            _github_trust(provider_arn, cfg.pull_request_subject),
-            pulumi.Output.from_input(json.dumps(policies.infra_preview(scope))),
-            "GitHub Actions pulumi preview on pull requests (read only)",
-        )
+        partition = args.cluster_arn.split(":")[1]
+        # Roles trusted by pull requests only where PRs use them (kfops:pullRequestRoles):
+        # gate.yml and infra.yml's preview use the dev stack's; prod trusts no PR token.
+        self.pull_request_role: aws.iam.Role | None = None
+        self.infra_preview_role: aws.iam.Role | None = None
+        if cfg.pull_request_roles:
+            self.pull_request_role = self._role(
+                f"{name}-github-pull-requests",
+                _github_trust(provider_arn, cfg.pull_request_subject),
+                _json(
+                    lambda arn, repos: policies.pull_request_checks(store(arn), repos),
+                    args.bucket_arn,
+                    args.repository_arns,
+                ),
+                "GitHub Actions pull-request checks (read only)",
+            )
+            self.infra_preview_role = self._role(
+                f"{name}-infra-preview",
+                _github_trust(provider_arn, cfg.pull_request_subject),
+                pulumi.Output.from_input(json.dumps(policies.infra_preview(scope))),
+                "GitHub Actions pulumi preview on pull requests (read only)",
+            )
+            self._cluster_access(
+                f"{name}-infra-preview",
+                cfg,
+                self.infra_preview_role,
+                _access_policy_arn(partition, CLUSTER_VIEW_POLICY),
+            )
         self.infra_apply_role = self._role(
             f"{name}-infra-apply",
             _github_trust(provider_arn, cfg.infra_apply_subject),
             _json(lambda bucket: policies.infra_apply(scope, bucket), args.bucket_arn),
             "GitHub Actions pulumi up from " + cfg.infra_apply_subject,
-        )
-        partition = args.cluster_arn.split(":")[1]
-        self._cluster_access(
-            f"{name}-infra-preview",
-            cfg,
-            self.infra_preview_role,
-            _access_policy_arn(partition, CLUSTER_VIEW_POLICY),
         )
         self._cluster_access(
             f"{name}-infra-apply",
@@ -162,8 +182,14 @@ class Identity(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "deployRoleArn": self.deploy_role.arn,
-                "pullRequestRoleArn": self.pull_request_role.arn,
-                "infraPreviewRoleArn": self.infra_preview_role.arn,
+                **(
+                    {
+                        "pullRequestRoleArn": self.pull_request_role.arn,
+                        "infraPreviewRoleArn": self.infra_preview_role.arn,
+                    }
+                    if self.pull_request_role and self.infra_preview_role
+                    else {}
+                ),
                 "infraApplyRoleArn": self.infra_apply_role.arn,
             }
         )

@@ -25,45 +25,90 @@ def _document(*statements: dict[str, Any]) -> Policy:
     return {"Version": "2012-10-17", "Statement": list(statements)}
 
 
-def _list_prefixes(sid: str, bucket_arn: str, prefixes: tuple[str, ...]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class StoreAccess:
+    """Where a role's store access points: one bucket, the store's prefix in it, its KMS key.
+
+    Attributes:
+        bucket_arn: The artifact bucket.
+        prefix: The store's root inside the bucket ("" for the bucket root, else e.g. ``ml``):
+            every object ARN and ``s3:prefix`` value is under it, as ``open_store`` reads
+            ``s3://bucket/<prefix>``.
+        kms_key_arn: The bucket's KMS key ("" for SSE-S3).
+        region: The bucket's region (``kms:ViaService`` names S3 in it).
+    """
+
+    bucket_arn: str
+    prefix: str = ""
+    kms_key_arn: str = ""
+    region: str = ""
+
+    def path(self, area: str) -> str:
+        """The key prefix of one store area (``ml/models``, or ``models`` at the root)."""
+        return f"{self.prefix}/{area}" if self.prefix else area
+
+
+def _list_prefixes(sid: str, store: StoreAccess, prefixes: tuple[str, ...]) -> dict[str, Any]:
+    # s3:prefix is what ListObjects(V2) sends as Prefix; S3 authorizes HeadBucket as a
+    # ListBucket without one, so the store never probes with HeadBucket (store.py).
+    paths = [store.path(p) for p in prefixes]
     return {
         "Sid": sid,
         "Effect": "Allow",
         "Action": "s3:ListBucket",
-        "Resource": bucket_arn,
-        "Condition": {
-            "StringLike": {"s3:prefix": [f"{p}/*" for p in prefixes] + [f"{p}/" for p in prefixes]}
-        },
+        "Resource": store.bucket_arn,
+        "Condition": {"StringLike": {"s3:prefix": [f"{p}/*" for p in paths] + [f"{p}/" for p in paths]}},
     }
 
 
-def _objects(bucket_arn: str, prefixes: tuple[str, ...]) -> list[str]:
-    return [f"{bucket_arn}/{p}/*" for p in prefixes]
+def _objects(store: StoreAccess, prefixes: tuple[str, ...]) -> list[str]:
+    return [f"{store.bucket_arn}/{store.path(p)}/*" for p in prefixes]
 
 
-def pipeline_pods(bucket_arn: str) -> Policy:
-    """IRSA policy of ``default-editor``: read/write the pipeline prefixes of one bucket."""
+def _store_key(sid: str, store: StoreAccess, *, write: bool) -> list[dict[str, Any]]:
+    """With SSE-KMS, S3 calls KMS as the caller: GenerateDataKey to write, Decrypt to read.
+
+    Only through S3 in the bucket's region (``kms:ViaService``): the role cannot use the
+    key directly. The key policy must let IAM policies grant it (docs/runbook.md).
+    """
+    if not store.kms_key_arn:
+        return []
+    return [
+        {
+            "Sid": sid,
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"] if write else "kms:Decrypt",
+            "Resource": store.kms_key_arn,
+            "Condition": {"StringEquals": {"kms:ViaService": f"s3.{store.region}.amazonaws.com"}},
+        }
+    ]
+
+
+def pipeline_pods(store: StoreAccess) -> Policy:
+    """IRSA policy of ``default-editor``: read/write the pipeline prefixes of the store."""
     return _document(
-        _list_prefixes("ListPipelinePrefixes", bucket_arn, PIPELINE_PREFIXES),
+        _list_prefixes("ListPipelinePrefixes", store, PIPELINE_PREFIXES),
         {
             "Sid": "ReadWritePipelineObjects",
             "Effect": "Allow",
             "Action": ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
-            "Resource": _objects(bucket_arn, PIPELINE_PREFIXES),
+            "Resource": _objects(store, PIPELINE_PREFIXES),
         },
+        *_store_key("UseStoreKeyThroughS3", store, write=True),
     )
 
 
-def kserve_models(bucket_arn: str) -> Policy:
-    """IRSA policy of KServe's ServiceAccount: read-only on ``models/``."""
+def kserve_models(store: StoreAccess) -> Policy:
+    """IRSA policy of KServe's ServiceAccount: read-only on the store's ``models/``."""
     return _document(
-        _list_prefixes("ListModels", bucket_arn, (LAYOUT.models,)),
+        _list_prefixes("ListModels", store, (LAYOUT.models,)),
         {
             "Sid": "ReadModels",
             "Effect": "Allow",
             "Action": "s3:GetObject",
-            "Resource": _objects(bucket_arn, (LAYOUT.models,)),
+            "Resource": _objects(store, (LAYOUT.models,)),
         },
+        *_store_key("ReadStoreKeyThroughS3", store, write=False),
     )
 
 
@@ -78,7 +123,7 @@ ECR_PUSH_ACTIONS = [
 ]
 
 
-def deploy(bucket_arn: str, repository_arns: list[str], cluster_arn: str) -> Policy:
+def deploy(store: StoreAccess, repository_arns: list[str], cluster_arn: str) -> Policy:
     """The ``main`` workflow's role: push images, record runs and baselines, find the cluster.
 
     ``models/`` is writable because the main workflow's gate run stores the model
@@ -97,33 +142,35 @@ def deploy(bucket_arn: str, repository_arns: list[str], cluster_arn: str) -> Pol
             "Action": ECR_PUSH_ACTIONS,
             "Resource": repository_arns,
         },
-        _list_prefixes("ListRunPrefixes", bucket_arn, (LAYOUT.metrics, LAYOUT.models)),
+        _list_prefixes("ListRunPrefixes", store, (LAYOUT.metrics, LAYOUT.models)),
         {
             "Sid": "ReadWriteMetrics",
             "Effect": "Allow",
             "Action": ["s3:GetObject", "s3:PutObject"],
-            "Resource": _objects(bucket_arn, (LAYOUT.metrics,)),
+            "Resource": _objects(store, (LAYOUT.metrics,)),
         },
         {
             "Sid": "StoreModelVersions",
             "Effect": "Allow",
             "Action": ["s3:GetObject", "s3:PutObject"],
-            "Resource": _objects(bucket_arn, (LAYOUT.models,)),
+            "Resource": _objects(store, (LAYOUT.models,)),
         },
+        *_store_key("UseStoreKeyThroughS3", store, write=True),
         {"Sid": "FindCluster", "Effect": "Allow", "Action": "eks:DescribeCluster", "Resource": cluster_arn},
     )
 
 
-def pull_request_checks(bucket_arn: str, repository_arns: list[str]) -> Policy:
+def pull_request_checks(store: StoreAccess, repository_arns: list[str]) -> Policy:
     """Pull requests' role: read baselines and evaluation records; see which images exist."""
     return _document(
-        _list_prefixes("ListMetrics", bucket_arn, (LAYOUT.metrics,)),
+        _list_prefixes("ListMetrics", store, (LAYOUT.metrics,)),
         {
             "Sid": "ReadMetrics",
             "Effect": "Allow",
             "Action": "s3:GetObject",
-            "Resource": _objects(bucket_arn, (LAYOUT.metrics,)),
+            "Resource": _objects(store, (LAYOUT.metrics,)),
         },
+        *_store_key("ReadStoreKeyThroughS3", store, write=False),
         {"Sid": "SeeImages", "Effect": "Allow", "Action": "ecr:DescribeImages", "Resource": repository_arns},
     )
 
@@ -368,6 +415,26 @@ def infra_apply(scope: InfraScope, artifact_bucket_arn: str) -> Policy:
             },
         ]
     return _document(*statements)
+
+
+def store_key_policy_statement(account: str, region: str) -> dict[str, Any]:
+    """The statement the bucket's KMS key policy needs (the key is not this program's).
+
+    A key policy must let IAM policies grant use of the key; this does it for exactly the
+    two actions S3 makes on a caller's behalf, and only through S3 in the bucket's region,
+    so the roles' own statements (``UseStoreKeyThroughS3``/``ReadStoreKeyThroughS3``) decide
+    who may. docs/runbook.md shows it for the example stack; tests/iam checks both.
+    """
+    return {
+        "Sid": "AllowAccountIamPoliciesToUseKeyThroughS3",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+        "Resource": "*",
+        "Condition": {
+            "StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com", "kms:CallerAccount": account}
+        },
+    }
 
 
 def deny_insecure_transport(bucket_arn: str) -> Policy:

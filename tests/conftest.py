@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -21,16 +23,100 @@ REPO = Path(__file__).resolve().parents[1]
 KFOPS = [sys.executable, "-m", "kfops"]
 
 
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    """A real HTTP S3 endpoint (moto's server) on a random loopback port."""
-    from moto.server import ThreadedMotoServer
+class RequestLog:
+    """Every HTTP request the session's moto server received, in order (see `_recording`).
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    Each entry: method, path (percent-encoded, as sent), query string, the headers that
+    decide which AWS operation it is, the signing access key id, region and service (from
+    the SigV4 credential scope), the response status and, for JSON-protocol services
+    (ECR), the body.
+    tests/iam/ maps them to IAM requests.
+    """
+
+    def __init__(self) -> None:
+        self.entries: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+
+    def since(self, mark: int) -> list[dict[str, Any]]:
+        with self.lock:
+            return list(self.entries[mark:])
+
+    def mark(self) -> int:
+        with self.lock:
+            return len(self.entries)
+
+
+_KEPT_HEADERS = ("HTTP_X_AMZ_TARGET", "HTTP_IF_NONE_MATCH", "HTTP_IF_MATCH", "HTTP_X_AMZ_COPY_SOURCE")
+_CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/([^/]+)/")
+
+
+def _recording(app: Any, log: RequestLog) -> Any:
+    """WSGI middleware in front of moto: note each request, then let moto answer it."""
+
+    def middleware(environ: dict[str, Any], start_response: Any) -> Any:
+        match = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
+        entry: dict[str, Any] = {
+            "method": environ["REQUEST_METHOD"],
+            "path": (environ.get("RAW_URI") or environ.get("PATH_INFO", "")).split("?", 1)[0],
+            "query": environ.get("QUERY_STRING", ""),
+            "headers": {k[5:].lower().replace("_", "-"): environ[k] for k in _KEPT_HEADERS if k in environ},
+            "access_key": match.group(1) if match else "",
+            "region": match.group(2) if match else "",
+            "service": match.group(3) if match else "",
+        }
+        if "HTTP_X_AMZ_TARGET" in environ:  # JSON protocol: the resource is in the body
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length)
+            environ["wsgi.input"] = io.BytesIO(body)
+            entry["body"] = body.decode("utf-8", "replace")
+        with log.lock:
+            log.entries.append(entry)
+
+        def noting_status(status: str, headers: Any, *rest: Any) -> Any:
+            entry["status"] = int(status.split(" ", 1)[0])
+            return start_response(status, headers, *rest)
+
+        return app(environ, noting_status)
+
+    return middleware
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[tuple[str, RequestLog]]:
+    """A real HTTP AWS endpoint (moto's server) on a random loopback port, with a request log."""
+    from moto.server import DomainDispatcherApplication, ThreadedMotoServer, create_backend_app
+    from werkzeug.serving import make_server
+
+    log = RequestLog()
+
+    class RecordingMotoServer(ThreadedMotoServer):
+        def _server_entry(self) -> None:  # moto's own, with the app wrapped
+            from moto.server import MotoRequestHandler  # type: ignore[attr-defined]
+
+            app = _recording(DomainDispatcherApplication(create_backend_app), log)
+            self._server = make_server(
+                self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
+            )
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
+    server = RecordingMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
+    yield f"http://{host}:{port}", log
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint(moto_server: tuple[str, RequestLog]) -> str:
+    """The moto server's URL (one server per session)."""
+    return moto_server[0]
+
+
+@pytest.fixture(scope="session")
+def aws_request_log(moto_server: tuple[str, RequestLog]) -> RequestLog:
+    """What the moto server received (tests take a `mark()` first and read `since(mark)`)."""
+    return moto_server[1]
 
 
 @pytest.fixture

@@ -41,7 +41,7 @@ def run_batch_predict(
         InputError: Unknown model or version, no champion, unreadable or unfit input.
     """
     store = open_store(store_uri)
-    store.check_writable()
+    store.check_writable(LAYOUT.predictions)
     metadata = resolve_model(store, model)
     name, version = str(metadata["model_name"]), str(metadata["version"])
     loaded, _ = load_model_dir(store.uri_for(version_prefix(name, version)))

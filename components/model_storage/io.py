@@ -69,7 +69,7 @@ def store_model(
     """
     check_model_name(model_name)
     store = open_store(store_uri)
-    store.check_writable()
+    store.check_writable(LAYOUT.models)
     created_at = now or datetime.now(UTC)
     version = version or new_version(created_at, run_id)
     evaluation = read_parquet_metadata(evaluation_uri)

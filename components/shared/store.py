@@ -68,8 +68,12 @@ class Store(Protocol):
         """The URI of ``key`` in this store."""
         ...
 
-    def check_writable(self) -> None:
-        """Fail with `StoreError` unless the store exists and accepts writes."""
+    def check_writable(self, area: str = LAYOUT.metrics) -> None:
+        """Fail with `StoreError` unless the store exists and this caller may use ``area``.
+
+        ``area`` is the top-level prefix the caller is about to write (``models``,
+        ``metrics``, ...): on S3 the probe is scoped to it, as the callers' IAM roles are.
+        """
         ...
 
 
@@ -144,7 +148,8 @@ class LocalStore:
             tmp.unlink(missing_ok=True)
         return str(path)
 
-    def check_writable(self) -> None:
+    def check_writable(self, area: str = LAYOUT.metrics) -> None:
+        del area  # a local directory is writable as a whole or not at all
         if self.root.exists() and not self.root.is_dir():
             raise StoreError(f"store root {self.root} is not a directory")
         if not self.root.is_dir():
@@ -220,17 +225,18 @@ class S3Store:
             raise self._fail("read", key, exc) from None
 
     def exists(self, key: str) -> bool:
-        from botocore.exceptions import ClientError
+        """A one-key listing from ``key`` on (the key itself sorts first if it exists).
 
+        Not ``HeadObject``: for a missing key S3 answers 404 only to a caller that may
+        ``s3:ListBucket`` without an ``s3:prefix`` and 403 to the kfops roles, whose listing
+        is scoped to the store's prefixes; a listing with ``Prefix=<key>`` is within them.
+        """
+        full = self._key(key)
         try:
-            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
-            return True
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                return False
-            raise self._fail("check", key, exc) from None
+            listed = self.client.list_objects_v2(Bucket=self.bucket, Prefix=full, MaxKeys=1)
         except Exception as exc:
             raise self._fail("check", key, exc) from None
+        return any(obj["Key"] == full for obj in listed.get("Contents", []))
 
     def list(self, prefix: str) -> list[str]:
         full = self._key(prefix) + "/" if prefix.strip("/") else (f"{self.prefix}/" if self.prefix else "")
@@ -252,9 +258,17 @@ class S3Store:
             raise self._fail("write", key, exc) from None
         return self.uri_for(key)
 
-    def check_writable(self) -> None:
+    def check_writable(self, area: str = LAYOUT.metrics) -> None:
+        """Probe with a one-key listing of ``<prefix>/<area>/`` (no write, no object left).
+
+        Not ``HeadBucket``: S3 authorizes it as ``s3:ListBucket`` without an ``s3:prefix``,
+        which every kfops role is denied (their listing is conditioned on the store's
+        prefixes, infra/policies.py); a listing under the area is what the roles grant.
+        A missing bucket answers ``NoSuchBucket`` to both.
+        """
+        prefix = self._key(area) + "/"
         try:
-            self.client.head_bucket(Bucket=self.bucket)
+            self.client.list_objects_v2(Bucket=self.bucket, Prefix=prefix, MaxKeys=1)
         except Exception as exc:
             from botocore.exceptions import ClientError
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import runpy
 from dataclasses import dataclass, field
@@ -29,16 +30,16 @@ class Registered:
 class Mocks(pulumi.runtime.Mocks):
     """Answers resource registrations and the invokes the program makes."""
 
-    def __init__(self) -> None:
+    def __init__(self, stack: str = "test") -> None:
         self.resources: list[Registered] = []
+        # bucket_prefix gets a unique suffix from the provider: one per stack here
+        self.suffix = hashlib.sha256(stack.encode()).hexdigest()[:10]
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         outputs = dict(args.inputs)
         name = args.name
         if args.typ == "aws:s3/bucket:Bucket":
-            outputs.update(
-                bucket=f"{args.inputs.get('bucketPrefix', name)}abc123", arn=f"arn:aws:s3:::{name}-abc123"
-            )
+            outputs.update(bucket=f"{args.inputs.get('bucketPrefix', name)}{self.suffix}", arn="")
             outputs["arn"] = f"arn:aws:s3:::{outputs['bucket']}"
         elif args.typ == "aws:ecr/repository:Repository":
             outputs.update(
@@ -83,7 +84,7 @@ def stack_config(stack: str) -> dict[str, str]:
 
 def run_program(config: dict[str, str], stack: str = "test") -> tuple[Mocks, dict[str, Any]]:
     """Run ``infra/__main__.py`` as ``stack`` under mocks with ``config``; return mocks and exports."""
-    mocks = Mocks()
+    mocks = Mocks(stack)
     pulumi.runtime.set_mocks(mocks, project="kfops", stack=stack, preview=False)
     pulumi.runtime.set_all_config(config)
     exports: dict[str, Any] = {}

@@ -70,11 +70,23 @@ def test_the_committed_stacks_are_valid() -> None:
         ({"infraEnvironment": "infra dev"}, "kfops:infraEnvironment"),
         ({"pulumiStateBucket": "Pulumi_State"}, "kfops:pulumiStateBucket"),
         ({"pulumiSecretsKeyAlias": "kfops-pulumi-dev"}, "kfops:pulumiSecretsKeyAlias"),
+        ({"storePrefix": "/ml"}, "kfops:storePrefix = '/ml' is invalid"),
+        ({"storePrefix": "ml/"}, "kfops:storePrefix = 'ml/' is invalid"),
+        ({"storePrefix": "ml/../x"}, "kfops:storePrefix"),
+        ({"storePrefix": "ML"}, "kfops:storePrefix"),
+        ({"pullRequestRoles": "no"}, "kfops:pullRequestRoles = 'no' is invalid"),
     ],
 )
 def test_invalid_value_names_the_key(changes: dict[str, str | None], message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("*", r"\*")):
         _load(**changes)
+
+
+def test_store_prefix_and_pull_request_roles() -> None:
+    assert _load().store_prefix == "ml" and _load(storePrefix=None).store_prefix == ""  # default: bucket root
+    assert _load().pull_request_roles is True
+    config = _load(storePrefix="teams/ml", pullRequestRoles="false")
+    assert config.store_prefix == "teams/ml" and config.pull_request_roles is False
 
 
 def test_infra_settings_default_from_the_stack_name() -> None:

@@ -86,7 +86,9 @@ def test_launcher_uses_the_bucket_and_pod_credentials(stack: tuple[str, list[Reg
     resources = stack[1]
     bucket = next(r for r in resources if r.type == "aws:s3/bucket:Bucket").outputs["bucket"]
     launcher = next(o for o in _objects(resources) if o["metadata"]["name"] == "kfp-launcher")
-    assert launcher["data"]["defaultPipelineRoot"] == f"s3://{bucket}/pipelines"
+    prefix = stack_config(stack[0]).get("kfops:storePrefix", "")  # the store's pipelines/ area
+    root = f"s3://{bucket}/{prefix}/pipelines" if prefix else f"s3://{bucket}/pipelines"
+    assert launcher["data"]["defaultPipelineRoot"] == root
     providers = json.loads(launcher["data"]["providers"])
     assert providers["s3"]["default"]["credentials"] == {"fromEnv": True}
     assert providers["s3"]["default"]["disableSSL"] is False

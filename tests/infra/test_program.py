@@ -150,11 +150,30 @@ def test_github_roles_trust_exactly_this_repository_environment_or_pull_requests
             f"{GITHUB}:aud": "sts.amazonaws.com",
             f"{GITHUB}:sub": f"repo:example-org/kfops:environment:{environment}",
         }
-        _, checks = _condition(roles["kfops-github-pull-requests"])
-        assert checks == {
-            f"{GITHUB}:aud": "sts.amazonaws.com",
-            f"{GITHUB}:sub": "repo:example-org/kfops:pull_request",
+    _, checks = _condition(_roles(dev[0])["kfops-github-pull-requests"])
+    assert checks == {
+        f"{GITHUB}:aud": "sts.amazonaws.com",
+        f"{GITHUB}:sub": "repo:example-org/kfops:pull_request",
+    }
+
+
+def test_pull_request_trusted_roles_exist_only_in_stacks_that_use_them(
+    dev: tuple[list[Registered], dict[str, Any]], prod: tuple[list[Registered], dict[str, Any]]
+) -> None:
+    """gate.yml and infra.yml's preview use the dev stack's roles; prod sets pullRequestRoles false."""
+
+    def pr_trusted(resources: list[Registered]) -> set[str]:
+        return {
+            name
+            for name, trust in _roles(resources).items()
+            if "pull_request" in json.dumps(trust["Statement"][0]["Condition"])
         }
+
+    assert pr_trusted(dev[0]) == {"kfops-github-pull-requests", "kfops-infra-preview"}
+    assert pr_trusted(prod[0]) == set()
+    assert "pullRequestRoleArn" not in prod[1] and "infraPreviewRoleArn" not in prod[1]
+    previews = [r for r in of_type(prod[0], "aws:eks/accessEntry:AccessEntry") if "preview" in r.name]
+    assert previews == []
 
 
 def test_github_oidc_provider_is_created_or_reused(
@@ -206,7 +225,7 @@ def test_pipeline_pods_reach_only_the_store_prefixes_of_this_bucket(
     policy = _permissions(dev[0])["kfops-pipelines-team-ml"]
     objects = next(s for s in _statements(policy) if s["Sid"] == "ReadWritePipelineObjects")
     assert sorted(objects["Resource"]) == sorted(
-        f"{bucket}/{p}/*" for p in ("pipelines", "data", "models", "metrics", "predictions")
+        f"{bucket}/ml/{p}/*" for p in ("pipelines", "data", "models", "metrics", "predictions")
     )
     assert sorted(objects["Action"]) == ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"]
     listing = next(s for s in _statements(policy) if s["Sid"] == "ListPipelinePrefixes")
@@ -217,7 +236,7 @@ def test_kserve_reads_models_only(dev: tuple[list[Registered], dict[str, Any]]) 
     bucket = one(dev[0], "aws:s3/bucket:Bucket").outputs["arn"]
     policy = _permissions(dev[0])["kfops-kserve-team-ml"]
     read = next(s for s in _statements(policy) if s["Sid"] == "ReadModels")
-    assert read["Action"] == "s3:GetObject" and read["Resource"] == [f"{bucket}/models/*"]
+    assert read["Action"] == "s3:GetObject" and read["Resource"] == [f"{bucket}/ml/models/*"]
     assert {a for s in _statements(policy) for a in _as_list(s["Action"])} == {
         "s3:GetObject",
         "s3:ListBucket",
@@ -287,8 +306,8 @@ def test_parliament_would_flag_a_broad_policy() -> None:
 
 def test_exports_give_ci_what_it_needs(dev: tuple[list[Registered], dict[str, Any]]) -> None:
     exports = dev[1]
-    assert exports["storeUri"] == f"s3://{exports['bucket']}"
-    assert exports["pipelineRoot"] == f"s3://{exports['bucket']}/pipelines"
+    assert exports["storeUri"] == f"s3://{exports['bucket']}/ml"  # kfops:storePrefix
+    assert exports["pipelineRoot"] == f"s3://{exports['bucket']}/ml/pipelines"
     assert exports["imageRegistry"] == f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com"
     assert exports["deployRoleArn"].endswith(":role/kfops-github-deploy")
     assert exports["pullRequestRoleArn"].endswith(":role/kfops-github-pull-requests")
@@ -306,14 +325,14 @@ INFRA_ROLES = ("kfops-infra-preview", "kfops-infra-apply")
 def test_infra_roles_trust_this_repository_pull_requests_or_one_infra_environment(
     dev: tuple[list[Registered], dict[str, Any]], prod: tuple[list[Registered], dict[str, Any]]
 ) -> None:
+    federated, preview = _condition(_roles(dev[0])["kfops-infra-preview"])  # only dev has it
+    assert federated.endswith(f":oidc-provider/{GITHUB}")
+    assert preview == {
+        f"{GITHUB}:aud": "sts.amazonaws.com",
+        f"{GITHUB}:sub": "repo:example-org/kfops:pull_request",
+    }
     for (resources, _), stack in ((dev, "dev"), (prod, "prod")):
         roles = _roles(resources)
-        federated, preview = _condition(roles["kfops-infra-preview"])
-        assert federated.endswith(f":oidc-provider/{GITHUB}")
-        assert preview == {
-            f"{GITHUB}:aud": "sts.amazonaws.com",
-            f"{GITHUB}:sub": "repo:example-org/kfops:pull_request",
-        }
         federated, apply = _condition(roles["kfops-infra-apply"])
         assert federated.endswith(f":oidc-provider/{GITHUB}")
         assert apply == {
