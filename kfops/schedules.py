@@ -1,10 +1,11 @@
 """Recurring runs declared in git (``schedules.yaml``) and the plan that reconciles them.
 
-KFP cannot edit a recurring run, so a changed schedule is replaced without a gap
-and without overlap: create the new one disabled, disable the old, enable the new,
-delete the old. Runs this tool manages are recognised by their display name
-``kfops:<name>`` and a JSON description carrying a fingerprint of what was declared
-(and of the pipeline version it runs); runs made by hand are never touched.
+KFP cannot edit a recurring run, so a changed schedule is replaced: a new run that
+starts at the hand-off, then the old one deleted (``kfops.schedule_sync`` carries
+the plan out; ``kfops.handoff`` states what that guarantees). Runs this tool
+manages are recognised by their display name ``kfops:<name>`` and a JSON
+description carrying a fingerprint of what was declared (and of the pipeline
+version it runs); runs made by hand are never touched.
 """
 
 from __future__ import annotations
