@@ -12,18 +12,28 @@ and ``scheduled_workflow.go``):
 - cron has six fields, seconds first (robfig/cron v1), evaluated in the
   controller's time zone (UTC unless ``CRON_SCHEDULE_TIMEZONE`` is set).
 
-So kfops hands over at a moment ``H``: the new run gets ``start_time = H`` and the
-old one is deleted right after. The old run has fired every tick up to ``H``; the
-new one fires every tick after ``H``. The one risk is a tick inside the hand-off
-itself (between ``H`` and the old run's deletion, widened by the controller's
-reaction time and clock skew): it could run twice or not at all. kfops therefore
-hands over only in a quiet moment, waiting (at most :data:`MAX_WAIT` seconds) until
-no tick of the old or new cron lies within :data:`GUARD` seconds before ``H`` or
-:data:`GUARD` + :data:`BUDGET` seconds after it. A cron that fires more often than
-that leaves no quiet moment; then the hand-off goes ahead and reports the tick it
-may have affected. The guarantee, stated once: **no tick is lost or doubled when
-the hand-off's requests finish within BUDGET seconds; otherwise at most the ticks
-reported in the hand-off's warning are affected.**
+So kfops hands over by creating the new run (enabled) and deleting the old one
+right after. The new run's first tick is the first after its creation ``C``; the old
+run fires every tick until its deletion ``D``. Ticks up to ``C`` are the old run's,
+ticks after ``D`` the new one's; a tick inside ``(C, D]`` (the delete request,
+widened by the controller's reaction time and clock skew) could fire twice, and one
+just before ``C`` that the controller has not fired yet could be lost. kfops
+therefore hands over only in a quiet moment: it waits (at most :data:`MAX_WAIT`
+seconds) until no tick of the old or new cron lies within :data:`GUARD` seconds
+before the hand-off or :data:`GUARD` + :data:`BUDGET` seconds after its start. A
+cron that fires more often than that leaves no quiet moment; the hand-off then goes
+ahead and reports the ticks it may have affected, as it does when its requests
+take longer than BUDGET.
+
+``trigger.cron_schedule.start_time`` adds nothing here: in this order the new run's
+creation time is already the right start, and a ``start_time`` before a slow
+creation would make the new run catch up a tick the old run also fires.
+
+The guarantee, stated once: **no tick is lost or doubled when the hand-off's
+requests finish within BUDGET seconds of its start; otherwise at most the ticks
+named in the hand-off's warning are affected.** Creating first means a failure
+half-way leaves the old run scheduling (and, if the delete failed, both; the next
+deploy deletes the extra one), never no run at all.
 """
 
 from __future__ import annotations

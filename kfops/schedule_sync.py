@@ -109,17 +109,17 @@ def reconcile_schedules(
     if not experiment_id:
         experiment_id = api.experiment(experiment).experiment_id
 
-    def create(schedule: Schedule, start: datetime | None) -> str:
-        return _create(api, schedule, fingerprints[schedule.name], versions, experiment_id, start)
+    def create(schedule: Schedule) -> str:
+        return _create(api, schedule, fingerprints[schedule.name], versions, experiment_id)
 
     for schedule in actions.create:
-        create(schedule, None)
+        create(schedule)
         on_change("created", schedule.name)
     handovers = [(s, runs, "replaced") for s, runs in actions.replace]
     handovers += [(by_name[r.name], [r], "enabled") for r in actions.enable]
     for schedule, old_runs, change in handovers:
         if not schedule.enabled:  # nothing fires: no hand-off to time
-            create(schedule, None)
+            create(schedule)
             _delete(api, old_runs)
         else:
             report.warnings += _hand_over(api, clock, schedule, old_runs, crons, create)
@@ -139,7 +139,7 @@ def _hand_over(
     schedule: Schedule,
     old_runs: list[ExistingRun],
     crons: dict[str, str],
-    create: Callable[[Schedule, datetime | None], str],
+    create: Callable[[Schedule], str],
 ) -> list[str]:
     """Replace ``old_runs`` by a new run of ``schedule`` at a quiet moment; return warnings."""
     involved = [schedule.cron] + [crons[r.id] for r in old_runs if r.enabled and r.id in crons]
@@ -148,7 +148,7 @@ def _hand_over(
     if moment is not None and moment > now:
         clock.sleep((moment - now).total_seconds())
     start = clock.utc()
-    create(schedule, start)
+    create(schedule)  # first: a failure here leaves the old run in place, never none
     _delete(api, old_runs)
     end = clock.utc()
     if not any(r.enabled for r in old_runs):
@@ -174,7 +174,6 @@ def _create(
     fingerprint: str,
     versions: dict[str, tuple[str, str]],
     experiment_id: str,
-    start: datetime | None,
 ) -> str:
     from kfp_server_api import (
         V2beta1CronSchedule,
@@ -194,7 +193,7 @@ def _create(
             pipeline_id=pipeline_id, pipeline_version_id=version_id
         ),
         runtime_config=V2beta1RuntimeConfig(parameters=schedule.parameters),
-        trigger=V2beta1Trigger(cron_schedule=V2beta1CronSchedule(cron=schedule.cron, start_time=start)),
+        trigger=V2beta1Trigger(cron_schedule=V2beta1CronSchedule(cron=schedule.cron)),
         mode="ENABLE" if schedule.enabled else "DISABLE",
         max_concurrency=str(schedule.max_concurrency),
         no_catchup=True,
