@@ -3,8 +3,8 @@
 The plan (what to create, replace, enable, disable, delete) comes from
 :func:`kfops.schedules.plan`; this module reads the server and carries it out. A
 replacement, and enabling a run (which, with ``no_catchup``, would fire a missed
-tick at once), hand over at a quiet moment with the new run's ``start_time`` (see
-:mod:`kfops.handoff` for the guarantee). A dry run only reads.
+tick at once), hand over at a quiet moment: the new run is created, then the old
+deleted (see :mod:`kfops.handoff` for the guarantee). A dry run only reads.
 """
 
 from __future__ import annotations
