@@ -107,8 +107,7 @@ class Calls:
         except ApiException as exc:
             raise self._refusal(what, exc) from None
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            problem = one_line(exc)[:200] or type(exc).__name__
-            raise ApiError(f"cannot {what}: no answer from {self.host} ({problem})") from None
+            raise ApiError(f"cannot {what}: no answer from {self.host} ({self._transport(exc)})") from None
 
     def retried(self, what: str, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``call``, retried on transient failures with backoff, within the deadline.
@@ -155,6 +154,26 @@ class Calls:
             self._sleep(delay)
             delay *= 2
         raise AssertionError("unreachable")
+
+    def _transport(self, exc: BaseException) -> str:
+        """A short name for a transport failure (urllib3 wraps the cause in MaxRetryError)."""
+        import urllib3
+
+        cause = getattr(exc, "reason", None) or exc
+        if isinstance(cause, urllib3.exceptions.NewConnectionError):
+            return "connection refused or host unreachable"
+        # (checked after NewConnectionError, which urllib3 derives from it)
+        if isinstance(cause, urllib3.exceptions.ConnectTimeoutError):
+            return f"connection timed out after {self.policy.connect_timeout:g} s"
+        if isinstance(cause, urllib3.exceptions.ReadTimeoutError):
+            return f"no response within {self.policy.read_timeout:g} s"
+        if isinstance(cause, urllib3.exceptions.NameResolutionError):
+            return "host name not found"
+        if isinstance(cause, urllib3.exceptions.SSLError):
+            return f"TLS failed: {one_line(cause)[:120]}"
+        if isinstance(cause, urllib3.exceptions.ProtocolError):
+            return "connection closed before a response"
+        return type(cause).__name__
 
     def _may_retry(self, attempt: int, started: float, delay: float) -> bool:
         budget = self.policy.deadline - (self._clock() - started)
