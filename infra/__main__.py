@@ -15,7 +15,9 @@ from infra.registry import Registry, RegistryArgs
 from infra.storage import ArtifactStore, ArtifactStoreArgs
 
 try:
-    config = load_config(pulumi.Config("kfops"), pulumi.Config("aws").get("region"), pulumi.get_stack())
+    config = load_config(
+        pulumi.Config("kfops"), pulumi.Config("aws").get("region"), pulumi.get_stack(), pulumi.get_project()
+    )
 except ConfigError as error:
     raise pulumi.RunError(str(error)) from None
 
@@ -23,14 +25,24 @@ store = ArtifactStore(
     "kfops-artifacts",
     ArtifactStoreArgs(config.kms_key_arn, config.noncurrent_version_days, config.abort_multipart_days),
 )
-# The kfops store's root: the bucket, or a prefix in it (kfops:storePrefix); KFP's pipeline
-# root is the store's `pipelines/` area, so every role's access is under one prefix.
-store_uri = pulumi.Output.concat(store.uri, f"/{config.store_prefix}" if config.store_prefix else "")
+# One store per profile namespace, s3://<bucket>/<storePrefix>/<namespace>: that namespace's
+# roles reach only it, and its KFP pipeline root is the store's `pipelines/` area.
+store_uris = {
+    ns: pulumi.Output.concat(store.uri, "/", config.namespace_store(ns)) for ns in config.profile_namespaces
+}
+pipeline_roots = {ns: pulumi.Output.concat(uri, "/pipelines") for ns, uri in store_uris.items()}
+cluster = lookup_cluster(config.cluster_name)
 registry = Registry(
     "kfops-images",
-    RegistryArgs(config.image_retention_count, config.untagged_image_days, config.kms_key_arn),
+    RegistryArgs(
+        owner=config.ecr_owner,
+        untagged_image_days=config.untagged_image_days,
+        kms_key_arn=config.kms_key_arn,
+        partition=cluster.partition,
+        region=config.region,
+        account=cluster.account,
+    ),
 )
-cluster = lookup_cluster(config.cluster_name)
 identity = Identity(
     "kfops",
     IdentityArgs(
@@ -48,7 +60,7 @@ kubeflow = KubeflowObjects(
     KubeflowObjectsArgs(
         config=config,
         cluster=cluster,
-        pipeline_root=pulumi.Output.concat(store_uri, "/pipelines"),
+        pipeline_roots=pipeline_roots,
         pipeline_role_arns={ns: role.arn for ns, role in identity.pipeline_roles.items()},
         kserve_role_arns={ns: role.arn for ns, role in identity.kserve_roles.items()},
         deploy_role_arn=identity.deploy_role.arn,
@@ -57,8 +69,9 @@ kubeflow = KubeflowObjects(
 
 pulumi.export("kfpUrl", kubeflow.kfp_url)  # KFP API for `kfops deploy --host`
 pulumi.export("bucket", store.bucket.bucket)
-pulumi.export("storeUri", store_uri)  # KFOPS_STORE for CI
-pulumi.export("pipelineRoot", pulumi.Output.concat(store_uri, "/pipelines"))
+pulumi.export("storeUri", store_uris[config.ci_namespace])  # KFOPS_STORE: CI's namespace (ciNamespace)
+pulumi.export("storeUris", store_uris)  # per profile namespace (each team's store)
+pulumi.export("pipelineRoots", pipeline_roots)  # each namespace's kfp-launcher defaultPipelineRoot
 pulumi.export("imageRegistry", registry.registry_host)  # KFOPS_IMAGE_REGISTRY
 pulumi.export("deployRoleArn", identity.deploy_role.arn)  # KFOPS_APPLY_ROLE_ARN
 if identity.pull_request_role and identity.infra_preview_role:  # kfops:pullRequestRoles

@@ -20,6 +20,8 @@ class ClusterFacts:
         issuer_url: OIDC issuer URL (``https://...``).
         issuer: The issuer without ``https://`` (IAM condition-key prefix).
         provider_arn: The IAM OIDC provider IRSA trusts.
+        account: The account id (of the caller, which is the cluster's).
+        partition: The AWS partition (``aws``).
     """
 
     name: str
@@ -29,6 +31,8 @@ class ClusterFacts:
     issuer_url: str
     issuer: str
     provider_arn: str
+    account: str = ""
+    partition: str = "aws"
 
     def kubeconfig(self, region: str) -> str:
         """A kubeconfig that authenticates with ``aws eks get-token`` (no stored credentials)."""
@@ -82,4 +86,6 @@ def lookup_cluster(name: str) -> ClusterFacts:
         issuer_url=issuer_url,
         issuer=issuer,
         provider_arn=f"arn:{partition}:iam::{account}:oidc-provider/{issuer}",
+        account=account,
+        partition=partition,
     )

@@ -31,6 +31,14 @@ _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _KMS_ALIAS = re.compile(r"^alias/[A-Za-z0-9/_-]{1,250}$")
 # Path segments of lowercase letters, digits, '.', '_', '-' (no leading/trailing '/', no '..').
 _STORE_PREFIX = re.compile(r"^(?!.*\.\.)[a-z0-9][a-z0-9._-]{0,62}(/[a-z0-9][a-z0-9._-]{0,62}){0,7}$")
+# Stack names carry no '-': `role/kfops-<stack>-*` then matches this stack's roles only (a stack
+# `dev-eu` would otherwise fall under dev's `kfops-dev-*`).
+_STACK = re.compile(r"^[a-z][a-z0-9]{0,11}$")
+_PROJECT = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+#: IAM role names are at most 64 characters.
+ROLE_NAME_LIMIT = 64
+#: The longest role-name suffix the program creates, per profile namespace.
+_NAMESPACE_ROLE_KINDS = ("pipelines", "kserve")
 
 SCHEMES = ("internal", "internet-facing")
 WORLD = ("0.0.0.0/0", "::/0")
@@ -53,6 +61,9 @@ class InfraConfig:
     """Everything the program needs to know about the stack.
 
     Attributes:
+        stack: The Pulumi stack's name: every IAM role is ``kfops-<stack>-...``, and the
+            infrastructure roles are scoped to this stack's roles and state.
+        project: The Pulumi project's name (``Pulumi.yaml``; the state's key prefix).
         region: AWS region (``aws:region``).
         cluster_name: Existing EKS cluster running Kubeflow.
         profile_namespaces: Kubeflow profile namespaces of the ML teams.
@@ -68,11 +79,17 @@ class InfraConfig:
         kms_key_arn: Encrypt the bucket with this KMS key ("" means AES256).
         pull_request_roles: Create the roles pull requests assume (``github-pull-requests``,
             ``infra-preview``); only the stack PR workflows use needs them (default true).
-        store_prefix: The kfops store's root in the bucket ("" for the bucket root, else e.g.
-            ``ml`` for ``s3://<bucket>/ml``); every role's S3 access is scoped to it.
+        store_prefix: The stores' root in the bucket ("" for the bucket root, else e.g.
+            ``ml`` for ``s3://<bucket>/ml``); each profile namespace's store is
+            ``<store_prefix>/<namespace>`` and every role's S3 access is scoped to one of them.
+        ci_namespace: The profile namespace CI deploys to and gates in (``KFOPS_NAMESPACE``):
+            the deploy and pull-request roles reach its store only.
+        ecr_owner: This stack creates and manages the ECR repositories, the one registry every
+            stack of the account uses (exactly one stack per account sets it).
+        push_images: This stack's deploy role pushes images (the stack ``main.yml`` builds for);
+            otherwise it only reads which images exist.
         noncurrent_version_days: Days before noncurrent object versions expire.
         abort_multipart_days: Days before incomplete multipart uploads are aborted.
-        image_retention_count: Tagged images kept per ECR repository.
         untagged_image_days: Days before untagged images expire.
         kserve_service_account: ServiceAccount (in each profile namespace) KServe loads models with.
         ci_service_account: ServiceAccount CI mints KFP tokens for (in each profile namespace).
@@ -83,6 +100,8 @@ class InfraConfig:
             (default ``alias/kfops-pulumi-<stack>``, as in ``Pulumi.<stack>.yaml``).
     """
 
+    stack: str
+    project: str
     region: str
     cluster_name: str
     profile_namespaces: tuple[str, ...]
@@ -96,16 +115,27 @@ class InfraConfig:
     github_oidc_provider_arn: str
     kms_key_arn: str
     store_prefix: str
+    ci_namespace: str
+    ecr_owner: bool
+    push_images: bool
     pull_request_roles: bool
     noncurrent_version_days: int
     abort_multipart_days: int
-    image_retention_count: int
     untagged_image_days: int
     kserve_service_account: str
     ci_service_account: str
     infra_environment: str
     pulumi_state_bucket: str
     pulumi_secrets_key_alias: str
+
+    @property
+    def role_prefix(self) -> str:
+        """Every IAM role of this stack is named ``<role_prefix>-...`` (``kfops-dev-...``)."""
+        return f"kfops-{self.stack}"
+
+    def namespace_store(self, namespace: str) -> str:
+        """The key prefix of one profile namespace's store (``ml/team-ml``, or ``team-ml``)."""
+        return f"{self.store_prefix}/{namespace}" if self.store_prefix else namespace
 
     @property
     def deploy_subject(self) -> str:
@@ -149,6 +179,13 @@ def _int(source: ConfigSource, key: str, default: int, low: int, high: int) -> i
     return value
 
 
+def _bool(source: ConfigSource, key: str, default: bool) -> bool:
+    raw = (source.get(key) or str(default)).lower()
+    if raw not in ("true", "false"):
+        raise ConfigError(f"{NAMESPACE}:{key} = {raw!r} is invalid: expected true or false")
+    return raw == "true"
+
+
 def _list(source: ConfigSource, key: str, check: Callable[[str], bool], expected: str) -> tuple[str, ...]:
     value = source.get_object(key)
     if not value:
@@ -171,18 +208,29 @@ def _is_cidr(value: str) -> bool:
     return True
 
 
-def load_config(source: ConfigSource, region: str | None, stack: str = "dev") -> InfraConfig:
+def load_config(
+    source: ConfigSource, region: str | None, stack: str = "dev", project: str = "kfops"
+) -> InfraConfig:
     """Read and validate every setting.
 
     Args:
         source: Pulumi config of the ``kfops`` namespace.
         region: The ``aws:region`` setting.
-        stack: The Pulumi stack's name (``pulumi.get_stack()``); it names the defaults of
-            ``infraEnvironment`` and ``pulumiSecretsKeyAlias``.
+        stack: The Pulumi stack's name (``pulumi.get_stack()``); it is part of every role's
+            name and names the defaults of ``infraEnvironment`` and ``pulumiSecretsKeyAlias``.
+        project: The Pulumi project's name (``pulumi.get_project()``).
 
     Raises:
         ConfigError: A missing or invalid value, naming the key.
     """
+    if not _STACK.match(stack):
+        raise ConfigError(
+            f"the stack name {stack!r} is invalid: expected 1-12 lowercase letters and digits, starting "
+            f"with a letter (it is part of every role name; no '-', so one stack's `kfops-<stack>-*` "
+            f"never covers another's)"
+        )
+    if not _PROJECT.match(project):
+        raise ConfigError(f"the project name {project!r} is invalid")
     if not region or not _REGION.match(region):
         raise ConfigError(f"aws:region = {region!r} is invalid: expected a region such as eu-west-1")
     cidrs = _list(source, "allowedCidrs", _is_cidr, "CIDR blocks such as 10.0.0.0/16")
@@ -230,12 +278,30 @@ def load_config(source: ConfigSource, region: str | None, stack: str = "dev") ->
             f"{NAMESPACE}:infraEnvironment = {infra_environment!r} is invalid: expected an environment "
             f"other than the deploy environment"
         )
-    pull_request_roles = (source.get("pullRequestRoles") or "true").lower()
-    if pull_request_roles not in ("true", "false"):
+    # Tagged images are pruned by what no deployed or rollback-target version references (a
+    # kfops follow-up), never by count: a count rule could expire the image prod runs.
+    if source.get("imageRetentionCount") not in (None, ""):
         raise ConfigError(
-            f"{NAMESPACE}:pullRequestRoles = {pull_request_roles!r} is invalid: expected true or false"
+            f"{NAMESPACE}:imageRetentionCount is not supported: the ECR lifecycle expires untagged images "
+            f"only (a tagged image may be what a deployed version runs); remove the setting"
         )
+    ci_namespace = _text(source, "ciNamespace", _DNS_LABEL, "one of kfops:profileNamespaces", namespaces[0])
+    if ci_namespace not in namespaces:
+        raise ConfigError(
+            f"{NAMESPACE}:ciNamespace = {ci_namespace!r} is invalid: "
+            f"expected one of {NAMESPACE}:profileNamespaces"
+        )
+    for namespace in namespaces:
+        for kind in _NAMESPACE_ROLE_KINDS:
+            role = f"kfops-{stack}-{kind}-{namespace}"
+            if len(role) > ROLE_NAME_LIMIT:
+                raise ConfigError(
+                    f"{NAMESPACE}:profileNamespaces has {namespace!r}: the role name {role!r} is longer "
+                    f"than {ROLE_NAME_LIMIT} characters (shorten the namespace or the stack name)"
+                )
     return InfraConfig(
+        stack=stack,
+        project=project,
         region=region,
         cluster_name=_text(source, "clusterName", _CLUSTER, "the EKS cluster name"),
         profile_namespaces=namespaces,
@@ -254,13 +320,15 @@ def load_config(source: ConfigSource, region: str | None, stack: str = "dev") ->
             "",
         ),
         kms_key_arn=_text(source, "kmsKeyArn", _KMS_ARN, "a KMS key ARN", ""),
-        pull_request_roles=pull_request_roles == "true",
+        pull_request_roles=_bool(source, "pullRequestRoles", True),
+        ci_namespace=ci_namespace,
+        ecr_owner=_bool(source, "ecrOwner", True),
+        push_images=_bool(source, "pushImages", True),
         store_prefix=_text(
             source, "storePrefix", _STORE_PREFIX, "a key prefix such as ml or teams/ml (no leading '/')", ""
         ),
         noncurrent_version_days=_int(source, "noncurrentVersionDays", 90, 1, 3650),
         abort_multipart_days=_int(source, "abortMultipartDays", 7, 1, 365),
-        image_retention_count=_int(source, "imageRetentionCount", 30, 1, 1000),
         untagged_image_days=_int(source, "untaggedImageDays", 7, 1, 365),
         kserve_service_account=_text(
             source, "kserveServiceAccount", _DNS_LABEL, "a ServiceAccount name", KSERVE_SERVICE_ACCOUNT

@@ -54,35 +54,43 @@ def _access_policy_arn(partition: str, policy: str) -> str:
     return f"arn:{partition}:eks::aws:cluster-access-policy/{policy}"
 
 
-def _infra_scope(name: str, cfg: InfraConfig, cluster_arn: str) -> policies.InfraScope:
-    """ARNs and name patterns of what the infrastructure roles may touch (from the cluster's ARN)."""
+def _infra_scope(cfg: InfraConfig, cluster_arn: str) -> policies.InfraScope:
+    """ARNs and name patterns of what this stack's infrastructure roles may touch.
+
+    Everything is this stack's: roles and access entries named ``kfops-<stack>-*``, its own
+    state files, its bucket; the shared registry only in the stack that owns it.
+    """
     _, partition, _, region, account, _ = cluster_arn.split(":", 5)
     state_bucket = cfg.pulumi_state_bucket or f"kfops-pulumi-state-{account}"
     return policies.InfraScope(
         state_bucket_arn=f"arn:{partition}:s3:::{state_bucket}",
+        state_keys=policies.pulumi_state_keys(cfg.project, cfg.stack),
         secrets_key_arns=f"arn:{partition}:kms:{region}:{account}:key/*",
         secrets_key_alias=cfg.pulumi_secrets_key_alias,
         cluster_arn=cluster_arn,
         access_entries_arn=(
-            f"arn:{partition}:eks:{region}:{account}:access-entry/{cfg.cluster_name}/role/{account}/{name}-*"
+            f"arn:{partition}:eks:{region}:{account}:access-entry/{cfg.cluster_name}/role/{account}/{cfg.role_prefix}-*"
         ),
         cluster_access_policy_arns=tuple(
             _access_policy_arn(partition, p) for p in (CLUSTER_ADMIN_POLICY, CLUSTER_VIEW_POLICY)
         ),
-        roles_arn=f"arn:{partition}:iam::{account}:role/{name}-*",
+        roles_arn=f"arn:{partition}:iam::{account}:role/{cfg.role_prefix}-*",
         oidc_provider_arn=(
             ""
             if cfg.github_oidc_provider_arn
             else f"arn:{partition}:iam::{account}:oidc-provider/{GITHUB_ISSUER}"
         ),
-        repositories_arn=f"arn:{partition}:ecr:{region}:{account}:repository/{IMAGE_PREFIX}*",
+        repositories_arn=(
+            f"arn:{partition}:ecr:{region}:{account}:repository/{IMAGE_PREFIX}*" if cfg.ecr_owner else ""
+        ),
         encryption_key_arn=cfg.kms_key_arn,
     )
 
 
-def _store_access(cfg: InfraConfig) -> Callable[[str], policies.StoreAccess]:
-    """The store scope of every data role, given the bucket's ARN once it is known."""
-    return lambda bucket_arn: policies.StoreAccess(bucket_arn, cfg.store_prefix, cfg.kms_key_arn, cfg.region)
+def _store_access(cfg: InfraConfig, namespace: str) -> Callable[[str], policies.StoreAccess]:
+    """One namespace's store scope (``<storePrefix>/<namespace>``), given the bucket's ARN."""
+    prefix = cfg.namespace_store(namespace)
+    return lambda bucket_arn: policies.StoreAccess(bucket_arn, prefix, cfg.kms_key_arn, cfg.region)
 
 
 def _github_trust(provider_arn: pulumi.Input[str], subject: str) -> pulumi.Output[str]:
@@ -96,49 +104,58 @@ class Identity(pulumi.ComponentResource):
     """IAM roles, each trusted by exactly one identity and allowed exactly its job.
 
     * per profile namespace: ``default-editor`` (pipeline pods) and KServe's
-      ServiceAccount, through IRSA (``StringEquals`` on ``sub`` and ``aud``);
+      ServiceAccount, through IRSA (``StringEquals`` on ``sub`` and ``aud``), each reaching
+      only that namespace's store (``<storePrefix>/<namespace>``);
     * GitHub Actions through OIDC: a deploy role for one environment or branch,
       a read-only role for pull requests;
     * ``pulumi`` from GitHub Actions (``.github/workflows/infra.yml``): ``infra-preview``
       for pull requests (read only) and ``infra-apply`` for the jobs of one environment
       (``infra-<stack>``), each with an EKS access entry (view / cluster admin).
+
+    Every role is named ``kfops-<stack>-<suffix>`` (logical name ``<name>-<suffix>``), so two
+    stacks share an account without a name collision and each stack's ``infra-apply`` is
+    scoped to its own roles.
     """
 
     def __init__(self, name: str, args: IdentityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("kfops:identity:Identity", name, None, opts)
         self._child = pulumi.ResourceOptions(parent=self)
+        self._name = name
         cfg = args.config
+        self._config = cfg
         self.pipeline_roles: dict[str, aws.iam.Role] = {}
         self.kserve_roles: dict[str, aws.iam.Role] = {}
-        store = _store_access(cfg)
         for namespace in cfg.profile_namespaces:
+            team = _store_access(cfg, namespace)  # this namespace's store only
             self.pipeline_roles[namespace] = self._irsa_role(
-                f"{name}-pipelines-{namespace}",
+                f"pipelines-{namespace}",
                 args,
                 namespace,
                 PIPELINE_SERVICE_ACCOUNT,
-                _json(lambda arn: policies.pipeline_pods(store(arn)), args.bucket_arn),
+                _json(lambda arn, team=team: policies.pipeline_pods(team(arn)), args.bucket_arn),
             )
             self.kserve_roles[namespace] = self._irsa_role(
-                f"{name}-kserve-{namespace}",
+                f"kserve-{namespace}",
                 args,
                 namespace,
                 cfg.kserve_service_account,
-                _json(lambda arn: policies.kserve_models(store(arn)), args.bucket_arn),
+                _json(lambda arn, team=team: policies.kserve_models(team(arn)), args.bucket_arn),
             )
+        # CI gates, promotes and deploys in one namespace (kfops:ciNamespace): its store only.
+        store = _store_access(cfg, cfg.ci_namespace)
         provider_arn = self._github_provider(name, cfg)
         self.deploy_role = self._role(
-            f"{name}-github-deploy",
+            "github-deploy",
             _github_trust(provider_arn, cfg.deploy_subject),
             _json(
-                lambda arn, repos, cluster: policies.deploy(store(arn), repos, cluster),
+                lambda arn, repos, cluster: policies.deploy(store(arn), repos, cluster, push=cfg.push_images),
                 args.bucket_arn,
                 args.repository_arns,
                 args.cluster_arn,
             ),
             "GitHub Actions deploys from " + cfg.deploy_subject,
         )
-        scope = _infra_scope(name, cfg, args.cluster_arn)
+        scope = _infra_scope(cfg, args.cluster_arn)
         partition = args.cluster_arn.split(":")[1]
         # Roles trusted by pull requests only where PRs use them (kfops:pullRequestRoles):
         # gate.yml and infra.yml's preview use the dev stack's; prod trusts no PR token.
@@ -146,7 +163,7 @@ class Identity(pulumi.ComponentResource):
         self.infra_preview_role: aws.iam.Role | None = None
         if cfg.pull_request_roles:
             self.pull_request_role = self._role(
-                f"{name}-github-pull-requests",
+                "github-pull-requests",
                 _github_trust(provider_arn, cfg.pull_request_subject),
                 _json(
                     lambda arn, repos: policies.pull_request_checks(store(arn), repos),
@@ -156,7 +173,7 @@ class Identity(pulumi.ComponentResource):
                 "GitHub Actions pull-request checks (read only)",
             )
             self.infra_preview_role = self._role(
-                f"{name}-infra-preview",
+                "infra-preview",
                 _github_trust(provider_arn, cfg.pull_request_subject),
                 pulumi.Output.from_input(json.dumps(policies.infra_preview(scope))),
                 "GitHub Actions pulumi preview on pull requests (read only)",
@@ -168,7 +185,7 @@ class Identity(pulumi.ComponentResource):
                 _access_policy_arn(partition, CLUSTER_VIEW_POLICY),
             )
         self.infra_apply_role = self._role(
-            f"{name}-infra-apply",
+            "infra-apply",
             _github_trust(provider_arn, cfg.infra_apply_subject),
             _json(lambda bucket: policies.infra_apply(scope, bucket), args.bucket_arn),
             "GitHub Actions pulumi up from " + cfg.infra_apply_subject,
@@ -197,16 +214,22 @@ class Identity(pulumi.ComponentResource):
     def _github_provider(self, name: str, cfg: InfraConfig) -> pulumi.Output[str]:
         if cfg.github_oidc_provider_arn:  # an account has one provider per URL: reuse it
             return pulumi.Output.from_input(cfg.github_oidc_provider_arn)
+        # One per account, trusted by every stack's roles: retained if this stack goes away.
         provider = aws.iam.OpenIdConnectProvider(
             f"{name}-github",
             url=f"https://{GITHUB_ISSUER}",
             client_id_lists=[STS_AUDIENCE],
-            opts=self._child,
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
         )
         return provider.arn
 
     def _irsa_role(
-        self, name: str, args: IdentityArgs, namespace: str, service_account: str, policy: pulumi.Output[str]
+        self,
+        suffix: str,
+        args: IdentityArgs,
+        namespace: str,
+        service_account: str,
+        policy: pulumi.Output[str],
     ) -> aws.iam.Role:
         subject = f"system:serviceaccount:{namespace}:{service_account}"
         trust = _json(
@@ -214,7 +237,7 @@ class Identity(pulumi.ComponentResource):
             args.cluster_provider_arn,
             args.cluster_issuer,
         )
-        return self._role(name, trust, policy, f"IRSA for {namespace}/{service_account}")
+        return self._role(suffix, trust, policy, f"IRSA for {namespace}/{service_account}")
 
     def _cluster_access(self, name: str, cfg: InfraConfig, role: aws.iam.Role, policy_arn: str) -> None:
         """An EKS access entry for ``role`` with one cluster-wide access policy."""
@@ -235,10 +258,12 @@ class Identity(pulumi.ComponentResource):
         )
 
     def _role(
-        self, name: str, trust: pulumi.Output[str], policy: pulumi.Output[str], description: str
+        self, suffix: str, trust: pulumi.Output[str], policy: pulumi.Output[str], description: str
     ) -> aws.iam.Role:
+        name = f"{self._name}-{suffix}"  # logical name, unchanged across stacks
         role = aws.iam.Role(
             name,
+            name=f"{self._config.role_prefix}-{suffix}",  # physical name: kfops-<stack>-<suffix>
             assume_role_policy=trust,
             description=description,
             max_session_duration=3600,

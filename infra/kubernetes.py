@@ -21,7 +21,7 @@ class KubeflowObjectsArgs:
     Attributes:
         config: Stack settings.
         cluster: The cluster's facts.
-        pipeline_root: ``s3://bucket/pipelines``.
+        pipeline_roots: Each namespace's pipeline root (``s3://bucket/<store>/<namespace>/pipelines``).
         pipeline_role_arns: IRSA role of ``default-editor`` per namespace.
         kserve_role_arns: IRSA role of KServe's ServiceAccount per namespace.
         deploy_role_arn: The GitHub deploy role (mapped to the token-minting group).
@@ -29,10 +29,28 @@ class KubeflowObjectsArgs:
 
     config: InfraConfig
     cluster: ClusterFacts
-    pipeline_root: pulumi.Output[str]
+    pipeline_roots: dict[str, pulumi.Output[str]]
     pipeline_role_arns: dict[str, pulumi.Output[str]]
     kserve_role_arns: dict[str, pulumi.Output[str]]
     deploy_role_arn: pulumi.Output[str]
+
+
+#: Server-side-apply the patch even where another field manager owns a field (pulumi-kubernetes
+#: Patch resources fail on a conflict otherwise).
+PATCH_FORCE = {"pulumi.com/patchForce": "true"}
+
+
+def resource_name(obj: dict[str, Any], *, edge: bool = False) -> str:
+    """The Pulumi name of an object: a function of its identity (namespace, kind, name).
+
+    So a changed logical name always means a different object: the rename hazard of
+    ``upsertExistingObjects`` (a create that adopts an object the same ``up`` then deletes
+    under its old name) cannot happen. Edge objects all live in ``istio-system`` and keep
+    their names without it (as before: renaming them would be that hazard).
+    """
+    meta = obj["metadata"]
+    prefix = "" if edge else f"{meta['namespace']}-"
+    return f"{prefix}{obj['kind'].lower()}-{meta['name']}"
 
 
 def apply_object(name: str, obj: dict[str, Any], opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
@@ -41,6 +59,16 @@ def apply_object(name: str, obj: dict[str, Any], opts: pulumi.ResourceOptions) -
     if kind == "ServiceAccount" and meta["name"] == objects.PIPELINE_SERVICE_ACCOUNT:
         # Kubeflow's profile controller owns default-editor: add the annotation, never replace it.
         return k8s.core.v1.ServiceAccountPatch(name, metadata=meta, opts=opts)
+    if kind == "ConfigMap" and meta["name"] == objects.LAUNCHER_CONFIG:
+        # KFP's profile controller creates kfp-launcher in every pipelines-enabled namespace
+        # (kubeflow/pipelines 2.17.0, manifests/kustomize/base/installs/multi-user/
+        # pipelines-profile-controller/sync.py: data defaultPipelineRoot=minio://... and
+        # clusterDomain) and never updates it (decorator-controller.yaml: configmaps
+        # updateStrategy OnDelete). So kfops patches its two keys, forcing the one the
+        # controller set; a create would fail with AlreadyExists, and owning the object would
+        # delete Kubeflow's ConfigMap on destroy.
+        patched: Any = {**meta, "annotations": {**meta.get("annotations", {}), **PATCH_FORCE}}
+        return k8s.core.v1.ConfigMapPatch(name, metadata=patched, data=obj["data"], opts=opts)
     if kind == "ServiceAccount":
         return k8s.core.v1.ServiceAccount(
             name,
@@ -79,6 +107,13 @@ class KubeflowObjects(pulumi.ComponentResource):
         self.provider = k8s.Provider(
             f"{name}-cluster",
             kubeconfig=cluster.kubeconfig(cfg.region),
+            # pulumi-kubernetes >= 4.29 creates client-side and fails with AlreadyExists on an
+            # object that exists (its CHANGELOG, pull request #4278) unless this is set. The
+            # PodDefault `access-ml-pipeline` is often created by hand (Kubeflow's docs show
+            # it), and any object may have been applied from manifests/: adopt it, never fail
+            # the `up`. Safe here because every object's Pulumi name is its identity
+            # (resource_name), so no rename can adopt and then delete one object.
+            upsert_existing_objects=True,
             opts=pulumi.ResourceOptions(parent=self),
         )
         child = pulumi.ResourceOptions(parent=self, provider=self.provider)
@@ -94,7 +129,7 @@ class KubeflowObjects(pulumi.ComponentResource):
         for namespace in cfg.profile_namespaces:
             values = objects.ProfileValues(
                 namespace=namespace,
-                pipeline_root=args.pipeline_root,  # type: ignore[arg-type]  # an Output, resolved by Pulumi
+                pipeline_root=args.pipeline_roots[namespace],  # type: ignore[arg-type]  # an Output
                 ci_service_account=cfg.ci_service_account,
                 kserve_service_account=cfg.kserve_service_account,
                 region=cfg.region,
@@ -103,8 +138,7 @@ class KubeflowObjects(pulumi.ComponentResource):
                 s3_endpoint=f"s3.{cfg.region}.amazonaws.com",
             )
             for obj in objects.profile_objects(values, aws=True):
-                resource_name = f"{namespace}-{obj['kind'].lower()}-{obj['metadata']['name']}"
-                self.objects.append(apply_object(resource_name, obj, child))
+                self.objects.append(apply_object(resource_name(obj), obj, child))
         edge = objects.EdgeValues(
             hostname=cfg.hostname,
             certificate_arn=cfg.certificate_arn,
@@ -114,6 +148,6 @@ class KubeflowObjects(pulumi.ComponentResource):
             issuer_url=cluster.issuer_url,
         )
         for obj in objects.edge_objects(edge):
-            self.objects.append(apply_object(f"{obj['kind'].lower()}-{obj['metadata']['name']}", obj, child))
+            self.objects.append(apply_object(resource_name(obj, edge=True), obj, child))
         self.kfp_url = f"https://{cfg.hostname}/pipeline"
         self.register_outputs({"kfpUrl": self.kfp_url})

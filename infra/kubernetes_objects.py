@@ -23,6 +23,7 @@ Obj = dict[str, Any]
 PIPELINES_AUDIENCE = "pipelines.kubeflow.org"
 TOKEN_DIR = "/var/run/secrets/kubeflow/pipelines"
 PIPELINE_SERVICE_ACCOUNT = "default-editor"
+LAUNCHER_CONFIG = "kfp-launcher"  # created by KFP's profile controller, patched by kfops
 KFP_EDIT_CLUSTER_ROLE = "kubeflow-pipelines-edit"
 DEPLOYERS_GROUP = "kfops-deployers"  # the EKS access entry maps the deploy role to this group
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
@@ -107,8 +108,8 @@ def pod_default(values: ProfileValues) -> Obj:
 def launcher_config(values: ProfileValues) -> Obj:
     """``kfp-launcher``: this namespace's pipeline root, S3 credentials from the pod (IRSA).
 
-    kfops owns this ConfigMap; the pipelines profile controller must then run
-    without ``KFP_DEFAULT_PIPELINE_ROOT`` (else it writes its own copy), see the runbook.
+    On EKS, KFP's profile controller creates this ConfigMap and kfops patches these two keys
+    into it (``infra/kubernetes.py``); the kind overlay applies it whole.
     """
     credentials: dict[str, Any] = {"fromEnv": True}
     if values.s3_credentials_secret:
@@ -133,7 +134,7 @@ def launcher_config(values: ProfileValues) -> Obj:
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": _meta("kfp-launcher", values.namespace),
+        "metadata": _meta(LAUNCHER_CONFIG, values.namespace),
         "data": {
             "defaultPipelineRoot": values.pipeline_root,
             "providers": json.dumps(providers, sort_keys=True),
@@ -333,6 +334,14 @@ def machine_token_authentication(values: EdgeValues) -> Obj:
     The token's ``sub`` (``system:serviceaccount:NS:NAME``) becomes the
     ``kubeflow-userid`` header, replacing anything the client sent, and KFP
     authorizes it with SubjectAccessReview against the RoleBinding above.
+    ``kubeflow-groups`` is written from the ``groups`` claim as upstream does
+    (kubeflow/manifests ``common/oauth2-proxy/components/istio-m2m/requestauthentication.yaml``):
+    ServiceAccount tokens carry no ``groups`` claim, and the mapping is there so that a
+    ``kubeflow-groups`` header sent along with a valid token is overwritten rather than
+    trusted (upstream's stated reason: impersonation through a forged groups header).
+
+    This only authenticates tokens; requests without one are refused by Kubeflow's
+    ``istio-ingressgateway-require-jwt`` DENY policy, which the runbook's preflight checks.
     """
     return {
         "apiVersion": "security.istio.io/v1",
@@ -347,7 +356,11 @@ def machine_token_authentication(values: EdgeValues) -> Obj:
                     "audiences": [PIPELINES_AUDIENCE],
                     "forwardOriginalToken": True,
                     "fromHeaders": [{"name": "Authorization", "prefix": "Bearer "}],
-                    "outputClaimToHeaders": [{"header": "kubeflow-userid", "claim": "sub"}],
+                    "outputClaimToHeaders": [
+                        {"header": "kubeflow-userid", "claim": "sub"},
+                        # as upstream: a client's kubeflow-groups header is not passed on as is
+                        {"header": "kubeflow-groups", "claim": "groups"},
+                    ],
                 }
             ],
         },

@@ -123,25 +123,42 @@ ECR_PUSH_ACTIONS = [
 ]
 
 
-def deploy(store: StoreAccess, repository_arns: list[str], cluster_arn: str) -> Policy:
+def deploy(store: StoreAccess, repository_arns: list[str], cluster_arn: str, *, push: bool = True) -> Policy:
     """The ``main`` workflow's role: push images, record runs and baselines, find the cluster.
 
     ``models/`` is writable because the main workflow's gate run stores the model
-    version its baseline points at (immutable keys, conditional puts).
+    version its baseline points at (immutable keys, conditional puts). With ``push`` false
+    (a stack that deploys what another stack built, e.g. prod) the role only sees which
+    images exist (``kfops deploy`` refuses a version whose image is missing): the registry
+    is shared, and that stack never writes to it.
     """
+    images: list[dict[str, Any]] = (
+        [
+            {
+                "Sid": "EcrLogin",
+                "Effect": "Allow",
+                "Action": "ecr:GetAuthorizationToken",
+                "Resource": "*",  # AWS accepts no narrower resource for this action
+            },
+            {
+                "Sid": "PushComponentImages",
+                "Effect": "Allow",
+                "Action": ECR_PUSH_ACTIONS,
+                "Resource": repository_arns,
+            },
+        ]
+        if push
+        else [
+            {
+                "Sid": "SeeImages",
+                "Effect": "Allow",
+                "Action": "ecr:DescribeImages",
+                "Resource": repository_arns,
+            }
+        ]
+    )
     return _document(
-        {
-            "Sid": "EcrLogin",
-            "Effect": "Allow",
-            "Action": "ecr:GetAuthorizationToken",
-            "Resource": "*",  # AWS accepts no narrower resource for this action
-        },
-        {
-            "Sid": "PushComponentImages",
-            "Effect": "Allow",
-            "Action": ECR_PUSH_ACTIONS,
-            "Resource": repository_arns,
-        },
+        *images,
         _list_prefixes("ListRunPrefixes", store, (LAYOUT.metrics, LAYOUT.models)),
         {
             "Sid": "ReadWriteMetrics",
@@ -177,6 +194,29 @@ def pull_request_checks(store: StoreAccess, repository_arns: list[str]) -> Polic
 
 #: Where the Pulumi DIY backend keeps stacks, locks, history and backups in its bucket.
 PULUMI_STATE_PREFIX = ".pulumi"
+#: The backend's layout version file, read by every operation (written once, at bootstrap).
+PULUMI_META_KEY = f"{PULUMI_STATE_PREFIX}/meta.yaml"
+
+
+def pulumi_state_keys(project: str, stack: str) -> tuple[str, ...]:
+    """The object keys (patterns) of one stack in a DIY backend with the project layout.
+
+    From pulumi/pulumi ``pkg/backend/diy/store.go`` (``projectReferenceStore``: stack file
+    ``.pulumi/stacks/<project>/<stack>.json`` with ``.bak``/``.gz`` variants, per-stack
+    ``history``, ``backups`` and ``journal`` directories) and ``lock.go`` (locks under
+    ``.pulumi/locks/<organization/project/stack>/``; the organization is always
+    ``organization``). ``<stack>.json*`` does not match another stack's file, and the
+    directories end in ``/``, so no pattern covers a second stack.
+    """
+    base = PULUMI_STATE_PREFIX
+    return (
+        f"{base}/stacks/{project}/{stack}.json*",
+        f"{base}/history/{project}/{stack}/*",
+        f"{base}/backups/{project}/{stack}/*",
+        f"{base}/journal/{project}/{stack}/*",
+        f"{base}/locks/organization/{project}/{stack}/*",
+    )
+
 
 #: What ``pulumi up`` needs on the artifact bucket: create/delete it and read/write every
 #: bucket-level setting the provider reads back (no object access).
@@ -264,19 +304,22 @@ class InfraScope:
 
     Attributes:
         state_bucket_arn: The Pulumi state bucket.
+        state_keys: This stack's object keys in it (``pulumi_state_keys``).
         secrets_key_arns: KMS keys of the account and region (``.../key/*``), narrowed
             to the stack's secrets key by ``secrets_key_alias``.
         secrets_key_alias: The alias of the stack's secrets provider key.
         cluster_arn: The EKS cluster.
         access_entries_arn: Access entries of this project's roles on that cluster.
         cluster_access_policy_arns: The EKS access policies the program associates.
-        roles_arn: This project's IAM roles (``role/<prefix>-*``).
+        roles_arn: This stack's IAM roles (``role/kfops-<stack>-*``).
         oidc_provider_arn: The GitHub OIDC provider, "" when an existing one is reused.
-        repositories_arn: This project's ECR repositories (``repository/kfops-*``).
+        repositories_arn: The shared ECR repositories (``repository/kfops-*``), "" unless this
+            stack owns the registry (``kfops:ecrOwner``).
         encryption_key_arn: KMS key of the bucket and repositories, "" for AES256.
     """
 
     state_bucket_arn: str
+    state_keys: tuple[str, ...]
     secrets_key_arns: str
     secrets_key_alias: str
     cluster_arn: str
@@ -299,10 +342,18 @@ def _pulumi_state(scope: InfraScope, actions: list[str]) -> list[dict[str, Any]]
             "Resource": scope.state_bucket_arn,
         },
         {
+            # This stack's files only: another stack's state (prod's, from dev's roles) is
+            # neither readable (its outputs) nor writable (its resources, through `import`).
             "Sid": "PulumiStateObjects",
             "Effect": "Allow",
             "Action": actions,
-            "Resource": f"{scope.state_bucket_arn}/{PULUMI_STATE_PREFIX}/*",
+            "Resource": [f"{scope.state_bucket_arn}/{key}" for key in scope.state_keys],
+        },
+        {
+            "Sid": "ReadPulumiBackendVersion",
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": f"{scope.state_bucket_arn}/{PULUMI_META_KEY}",
         },
         {
             # The stack's data key was created (Encrypt) once by `pulumi stack init` on a
@@ -340,9 +391,10 @@ def infra_apply(scope: InfraScope, artifact_bucket_arn: str) -> Policy:
     """``pulumi up`` from the ``infra-*`` environments: everything the program manages.
 
     Admin-like by nature, and documented as such: a role that writes IAM policies for
-    ``role/kfops-*`` (itself included) and bucket policies can grant itself more. What
-    bounds it: each statement names this project's resources (the bucket by ARN, the
-    repositories, roles and access entries by name prefix, the one OIDC provider); no
+    ``role/kfops-<stack>-*`` (itself included) and bucket policies can grant itself more. What
+    bounds it: each statement names this stack's resources (the bucket by ARN, roles and
+    access entries by the ``kfops-<stack>-`` prefix, its own state files; the shared
+    repositories only in the owning stack; the one OIDC provider only where created); no
     ``iam:PassRole``; access entries only for this project's roles and only with the two
     access policies the program uses; and its trust (jobs of one protected environment).
     Kubernetes objects are applied through its EKS access entry (cluster admin).
@@ -354,12 +406,6 @@ def infra_apply(scope: InfraScope, artifact_bucket_arn: str) -> Policy:
             "Effect": "Allow",
             "Action": ARTIFACT_BUCKET_ACTIONS,
             "Resource": artifact_bucket_arn,
-        },
-        {
-            "Sid": "ManageComponentRepositories",
-            "Effect": "Allow",
-            "Action": REPOSITORY_ACTIONS,
-            "Resource": scope.repositories_arn,
         },
         {"Sid": "ManageProjectRoles", "Effect": "Allow", "Action": ROLE_ACTIONS, "Resource": scope.roles_arn},
         {
@@ -388,6 +434,15 @@ def infra_apply(scope: InfraScope, artifact_bucket_arn: str) -> Policy:
             "Condition": {"ArnEquals": {"eks:policyArn": list(scope.cluster_access_policy_arns)}},
         },
     ]
+    if scope.repositories_arn:  # only the stack that owns the shared registry (kfops:ecrOwner)
+        statements.append(
+            {
+                "Sid": "ManageComponentRepositories",
+                "Effect": "Allow",
+                "Action": REPOSITORY_ACTIONS,
+                "Resource": scope.repositories_arn,
+            }
+        )
     if scope.oidc_provider_arn:
         statements.append(
             {
@@ -397,7 +452,7 @@ def infra_apply(scope: InfraScope, artifact_bucket_arn: str) -> Policy:
                 "Resource": scope.oidc_provider_arn,
             }
         )
-    if scope.encryption_key_arn:
+    if scope.encryption_key_arn and scope.repositories_arn:
         statements += [
             {
                 # ECR creates a grant on the key for each repository it encrypts.

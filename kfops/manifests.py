@@ -50,9 +50,9 @@ def render() -> dict[str, str]:
 
     aws = k.ProfileValues(
         namespace=EXAMPLE_NAMESPACE,
-        pipeline_root=f"s3://{EXAMPLE_BUCKET}/pipelines",
-        pipeline_role_arn=f"arn:aws:iam::{EXAMPLE_ACCOUNT}:role/kfops-pipelines-{EXAMPLE_NAMESPACE}",
-        kserve_role_arn=f"arn:aws:iam::{EXAMPLE_ACCOUNT}:role/kfops-kserve-{EXAMPLE_NAMESPACE}",
+        pipeline_root=f"s3://{EXAMPLE_BUCKET}/{EXAMPLE_NAMESPACE}/pipelines",  # the team's store
+        pipeline_role_arn=f"arn:aws:iam::{EXAMPLE_ACCOUNT}:role/kfops-dev-pipelines-{EXAMPLE_NAMESPACE}",
+        kserve_role_arn=f"arn:aws:iam::{EXAMPLE_ACCOUNT}:role/kfops-dev-kserve-{EXAMPLE_NAMESPACE}",
         s3_endpoint="s3.eu-west-1.amazonaws.com",
     )
     shared = [o for o in k.profile_objects(aws, aws=False)]

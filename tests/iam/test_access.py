@@ -33,7 +33,7 @@ from typing import Any
 import pytest
 
 from components.images import component_names, repository
-from infra import policies
+from infra import identity, policies
 from tests.conftest import KFOPS, REPO, RequestLog
 from tests.iam import access
 from tests.iam.access import Call, Case, IamRequest, StackView, Verdict
@@ -52,9 +52,20 @@ KEYS = {
 }
 REPORT = REPO / "build" / "iam-access.md"
 ALLOWED = "Allowed"
+#: Roles that exist per profile namespace and reach only that namespace's store.
+TEAM_KINDS = ("pipelines", "kserve")
+#: What owning (or wrecking) a registry takes: no dev role may do any of it to prod's registry.
+ECR_OWNER_ACTIONS = (
+    *policies.REPOSITORY_ACTIONS,
+    "ecr:BatchDeleteImage",
+    "ecr:SetRepositoryPolicy",
+    "ecr:DeleteRepositoryPolicy",
+)
+SECRETS_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/44444444-4444-4444-4444-444444444444"  # prod's, by alias
 
 
 def role_name(kind: str, namespace: str) -> str:
+    """The role's logical name in the program (its AWS name is ``kfops-<stack>-...``)."""
     return {
         "pipelines": f"kfops-pipelines-{namespace}",
         "kserve": f"kfops-kserve-{namespace}",
@@ -82,14 +93,21 @@ class Stack:
             if r.type == "aws:iam/rolePolicy:RolePolicy"
         }
         self.role_arns = {r.name: r.outputs["arn"] for r in resources if r.type == "aws:iam/role:Role"}
-        self.namespace = json.loads(self.config["kfops:profileNamespaces"])[0]
-        self.view = StackView(
-            ACCOUNT,
-            self.config["aws:region"],
-            bucket.outputs["bucket"],
-            self.config.get("kfops:storePrefix", ""),
-            self.config.get("kfops:kmsKeyArn", ""),
-        )
+        self.namespaces: list[str] = json.loads(self.config["kfops:profileNamespaces"])
+        self.namespace = self.namespaces[0]  # CI's namespace (kfops:ciNamespace's default)
+        prefix = self.config.get("kfops:storePrefix", "")
+        #: each team's store: <storePrefix>/<namespace>, in the same bucket with the same key
+        self.views = {
+            ns: StackView(
+                ACCOUNT,
+                self.config["aws:region"],
+                bucket.outputs["bucket"],
+                f"{prefix}/{ns}" if prefix else ns,
+                self.config.get("kfops:kmsKeyArn", ""),
+            )
+            for ns in self.namespaces
+        }
+        self.view = self.views[self.namespace]
         self.key_policy = {
             "Version": "2012-10-17",
             "Statement": [policies.store_key_policy_statement(ACCOUNT, self.view.region)],
@@ -104,8 +122,14 @@ class Stack:
         (found,) = [r for r in resources if r.type == type_]
         return found
 
-    def case(self, kind: str, request: IamRequest, key_policy: dict[str, Any] | None = None) -> Case:
-        role = role_name(kind, self.namespace)
+    def case(
+        self,
+        kind: str,
+        request: IamRequest,
+        key_policy: dict[str, Any] | None = None,
+        namespace: str | None = None,
+    ) -> Case:
+        role = role_name(kind, namespace or self.namespace)
         if request.action.startswith("s3:"):
             resource_policy: dict[str, Any] | None = self.bucket_policy
         elif request.action.startswith("kms:"):
@@ -385,6 +409,137 @@ def must_deny(stack: Stack) -> list[tuple[str, IamRequest, str]]:
     return cases
 
 
+def _permissive_key_policy() -> dict[str, Any]:
+    """AWS's default key policy: IAM policies decide everything (so a denial is the role's)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "EnableIamPolicies",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            }
+        ],
+    }
+
+
+def prod_targets(
+    prod: Stack,
+) -> dict[str, list[tuple[str, tuple[tuple[str, Any], ...], dict[str, Any] | None]]]:
+    """Prod's resources (and the shared ones prod owns), by kind: (ARN, context, resource policy)."""
+    tls: tuple[tuple[str, Any], ...] = (("aws:SecureTransport", "true"),)
+    state = f"arn:aws:s3:::kfops-pulumi-state-{ACCOUNT}"  # the state bucket both stacks use
+    state_keys = [
+        ".pulumi/stacks/kfops/prod.json",
+        ".pulumi/stacks/kfops/prod.json.bak",
+        ".pulumi/history/kfops/prod/prod-1700000000.history.json",
+        ".pulumi/backups/kfops/prod/prod.1700000000.json",
+        ".pulumi/journal/kfops/prod/1.json",
+        ".pulumi/locks/organization/kfops/prod/0b1c.json",
+    ]
+    objects = [
+        (view.object_arn(view.key(f"{area}/probe/object.json")), tls, prod.bucket_policy)
+        for view in prod.views.values()
+        for area in policies.PIPELINE_PREFIXES
+    ] + [(f"{state}/{key}", tls, None) for key in state_keys]
+    lists = [
+        (view.bucket_arn, (*tls, ("s3:prefix", view.key(f"{area}/"))), prod.bucket_policy)
+        for view in prod.views.values()
+        for area in policies.PIPELINE_PREFIXES
+    ]
+    via_s3 = (("kms:ViaService", f"s3.{REGION}.amazonaws.com"), ("kms:CallerAccount", ACCOUNT))
+    key_policy = _permissive_key_policy()
+    keys = [
+        (prod.view.kms_key_arn, (*tls, *via_s3, ("kms:GrantIsForAWSResource", "true")), key_policy),
+        (
+            SECRETS_KEY,
+            (
+                *tls,
+                ("kms:ResourceAliases", ("alias/kfops-pulumi-prod",)),
+                ("kms:GrantIsForAWSResource", "true"),
+            ),
+            key_policy,
+        ),
+    ]
+    provider = next(
+        r.outputs["arn"]
+        for r in prod.resources
+        if r.type == "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
+    )
+    roles = sorted(prod.role_arns.values())
+    cluster = f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/{prod.config['kfops:clusterName']}"
+    entry = f"arn:aws:eks:{REGION}:{ACCOUNT}:access-entry"
+    entries = [
+        f"{entry}/{cluster_name}/role/{ACCOUNT}/{arn.rsplit('/', 1)[1]}/0a1b"
+        for arn in roles
+        if arn.endswith(("-infra-apply", "-github-deploy"))
+        # prod's cluster, and the same names on dev's cluster (one cluster for both stacks)
+        for cluster_name in (prod.config["kfops:clusterName"], "ml-dev")
+    ]
+    admin = f"arn:aws:eks::aws:cluster-access-policy/{identity.CLUSTER_ADMIN_POLICY}"
+    return {
+        "s3-object": objects,
+        "s3-bucket": lists,
+        "kms": keys,
+        "ecr": [
+            (f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{repository(c)}", tls, None)
+            for c in component_names()
+        ],
+        "iam-role": [(arn, tls, None) for arn in roles],
+        "iam-oidc": [(provider, tls, None)],
+        "eks-cluster": [(cluster, (*tls, ("eks:principalArn", roles[0])), None)],
+        "eks-entry": [(arn, (*tls, ("eks:policyArn", admin)), None) for arn in entries],
+    }
+
+
+def _target_kind(action: str) -> str | None:
+    service, name = action.split(":", 1)
+    if service == "s3":
+        return "s3-object" if name.endswith("Object") or name == "AbortMultipartUpload" else "s3-bucket"
+    if service == "iam":
+        return "iam-oidc" if "OpenIDConnectProvider" in name else "iam-role"
+    if service == "eks":
+        return "eks-cluster" if name in ("DescribeCluster", "CreateAccessEntry") else "eks-entry"
+    if service == "ecr":
+        return None if name == "GetAuthorizationToken" else "ecr"  # "*": no resource of anyone's
+    return service
+
+
+def every_dev_action_on_prod(dev: Stack, prod: Stack) -> list[Case]:
+    """Every action in each dev role's policy, on every prod resource of its kind; and, for every
+    dev role, what owning prod's registry and OIDC provider takes (none of it is in any dev policy).
+    """
+    targets = prod_targets(prod)
+    cases = []
+    for role, policy in dev.policies.items():
+        actions = {a for statement in policy["Statement"] for a in _as_list(statement["Action"])}
+        actions |= set(ECR_OWNER_ACTIONS) | set(policies.OIDC_PROVIDER_ACTIONS)
+        for action in sorted(actions):
+            kind = _target_kind(action)
+            for arn, context, resource_policy in targets.get(kind or "", []):
+                request = IamRequest(action, arn, context, "policy action")
+                cases.append(Case(role, dev.role_arns[role], request, policy, resource_policy, ACCOUNT))
+    return cases
+
+
+def _as_list(value: Any) -> list[str]:
+    return value if isinstance(value, list) else [value]
+
+
+def shared_by_design(verdict: Verdict) -> bool:
+    """The one thing dev may do to what prod owns: main.yml (dev's deploy role) pushes new image
+    tags into the shared registry, and gate.yml (dev's pull-request role) sees which exist. Tags
+    are immutable, so neither overwrites what prod runs; deleting is in no dev policy."""
+    repository_arn = verdict.request.resource.startswith(f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/")
+    if verdict.role == "kfops-github-deploy":
+        return repository_arn and verdict.request.action in policies.ECR_PUSH_ACTIONS
+    if verdict.role == "kfops-github-pull-requests":
+        return repository_arn and verdict.request.action == "ecr:DescribeImages"
+    return False
+
+
 class Evaluation:
     """Every verdict of one simulator batch, per stack."""
 
@@ -394,8 +549,11 @@ class Evaluation:
         self.key_policy_control: dict[str, list[Verdict]] = {}
         self.flows: dict[str, list[str]] = {}
         self.buckets: dict[str, str] = {}
-        #: dev's roles making every recorded request against prod's bucket, key and repositories
+        #: dev's roles making every recorded request, and every action of their policies, on prod's
+        #: resources and on the registry and OIDC provider prod owns
         self.cross_stack: list[Verdict] = []
+        #: each team's roles making the recorded S3 requests in another team's store
+        self.other_team: dict[str, list[Verdict]] = {}
 
 
 def evaluate(stacks: dict[str, Stack], recording: Recording) -> Evaluation:
@@ -408,8 +566,24 @@ def evaluate(stacks: dict[str, Stack], recording: Recording) -> Evaluation:
                 continue
             found = access.calls(entries, RECORDED_PREFIX)
             assert {c.bucket for c in found if c.service == "s3"} <= {"kfops-artifacts-iam-access"}
-            cases += [stack.case(kind, r) for r in access.iam_requests(found, stack.view)]
+            # a team's roles in that team's store; CI's roles in CI's namespace's store
+            for namespace in stack.namespaces if kind in TEAM_KINDS else [stack.namespace]:
+                view = stack.views[namespace]
+                cases += [stack.case(kind, r, namespace=namespace) for r in access.iam_requests(found, view)]
         spans.append((name, "allowed", start, len(cases), []))
+        # Teams: each team's roles making every recorded S3 request in another team's store.
+        # (KMS is left out: the teams share the bucket and its key, and S3 refuses first.)
+        start = len(cases)
+        for kind in TEAM_KINDS:
+            found = access.calls(recording.entries[kind], RECORDED_PREFIX)
+            for own in stack.namespaces:
+                for other in (ns for ns in stack.namespaces if ns != own):
+                    cases += [
+                        stack.case(kind, r, namespace=own)
+                        for r in access.iam_requests(found, stack.views[other])
+                        if r.action.startswith("s3:")
+                    ]
+        spans.append((name, "other-team", start, len(cases), []))
         start = len(cases)
         notes = []
         for kind, request, why in must_deny(stack):
@@ -451,6 +625,7 @@ def evaluate(stacks: dict[str, Stack], recording: Recording) -> Evaluation:
                     role, dev.role_arns[role], request, dev.policies[role], template.resource_policy, ACCOUNT
                 )
             )
+    cases += every_dev_action_on_prod(dev, prod)
     spans.append(("dev", "cross-stack", start, len(cases), []))
     verdicts = access.simulate(cases)
     result = Evaluation()
@@ -463,6 +638,8 @@ def evaluate(stacks: dict[str, Stack], recording: Recording) -> Evaluation:
             result.deny_list[name] = list(zip(chunk, notes, strict=True))
         elif part == "cross-stack":
             result.cross_stack = chunk
+        elif part == "other-team":
+            result.other_team[name] = chunk
         else:
             result.key_policy_control[name] = chunk
     result.flows = {k: v for k, v in recording.flows.items()}
@@ -518,13 +695,41 @@ def render_report(evaluation: Evaluation, stacks: dict[str, Stack]) -> str:
                 f"| {v.role} | {v.request.action} | `{v.request.resource}` | key policy without the "
                 f"runbook statement | {v.result} |"
             )
-    lines += ["", "## Dev roles on prod's ARNs (one account, both stacks)", ""]
-    lines.append("ECR repositories still have fixed names (`kfops-<component>`): the same ARNs in both")
-    lines.append("stacks, so the ECR rows below are not a separation (open: per-stack or shared registry).")
+    for name, verdicts in evaluation.other_team.items():
+        if not verdicts:
+            continue
+        lines += ["", f"## One team's roles in another team's store ({name})", ""]
+        lines += ["| role | action | resource | verdict | distinct |", "| --- | --- | --- | --- | --- |"]
+        teams: Counter[tuple[str, str, str, str]] = Counter(
+            (v.role, v.request.action, access.pattern(v.request.resource), v.result) for v in verdicts
+        )
+        for (role, action, resource, result), n in sorted(teams.items()):
+            lines.append(f"| {role} | {action} | `{resource}` | {result} | {n} |")
+    lines += ["", "## Dev roles on prod's resources (one account, both stacks)", ""]
+    lines.append("Each dev role's recorded requests aimed at prod's store, and every action of its policy")
+    lines.append(
+        "on every prod resource of that kind (roles, state files, bucket, keys, access entries), plus"
+    )
+    lines.append("what owning the registry and the GitHub OIDC provider (both prod's) takes. The registry is")
+    lines.append(
+        "shared: dev's deploy role pushes new tags (immutable: nothing prod runs is overwritten) and"
+    )
+    lines.append("dev's pull-request role sees which exist; those rows say `shared by design`.")
     lines.append("")
-    lines += ["| role | action | resource | verdict | distinct |", "| --- | --- | --- | --- | --- |"]
+    summary: Counter[tuple[str, str]] = Counter(
+        (v.role, "shared by design" if shared_by_design(v) else v.result) for v in evaluation.cross_stack
+    )
+    lines += ["| dev role | verdict | requests |", "| --- | --- | --- |"]
+    for (role, result), n in sorted(summary.items()):
+        lines.append(f"| {role} | {result} | {n} |")
+    lines += ["", "| role | action | resource | verdict | distinct |", "| --- | --- | --- | --- | --- |"]
     cross: Counter[tuple[str, str, str, str]] = Counter(
-        (v.role, v.request.action, access.pattern(v.request.resource), v.result)
+        (
+            v.role,
+            v.request.action,
+            access.pattern(v.request.resource),
+            "shared by design" if shared_by_design(v) else v.result,
+        )
         for v in evaluation.cross_stack
     )
     for (role, action, resource, result), n in sorted(cross.items()):
@@ -569,11 +774,12 @@ def test_the_flows_made_the_requests_the_issue_names(evaluation: Evaluation) -> 
     dev = evaluation.allowed_list["dev"]
     lists = [v for v in dev if v.request.action == "s3:ListBucket" and v.role.startswith("kfops-pipelines")]
     prefixes = {dict(v.request.context).get("s3:prefix") for v in lists}
-    assert "ml/models/" in prefixes and "ml/metrics/" in prefixes  # the writability probes
-    assert all(p and p.startswith("ml/") for p in prefixes)
+    # the writability probes, in team-ml's store (<storePrefix>/<namespace>)
+    assert "ml/team-ml/models/" in prefixes and "ml/team-ml/metrics/" in prefixes
+    assert all(p and p.startswith("ml/team-ml/") for p in prefixes)
     writes = {v.request.resource for v in dev if v.request.action == "s3:PutObject"}
     bucket = evaluation.buckets["dev"]
-    assert writes and all(w.startswith(f"arn:aws:s3:::{bucket}/ml/") for w in writes)
+    assert writes and all(w.startswith(f"arn:aws:s3:::{bucket}/ml/team-ml/") for w in writes)
     ecr = {(v.role, v.request.action) for v in dev if v.request.action.startswith("ecr:")}
     assert ("kfops-github-deploy", "ecr:DescribeImages") in ecr
     assert ("kfops-github-pull-requests", "ecr:DescribeImages") in ecr
@@ -609,15 +815,90 @@ def test_must_deny_requests_are_denied(evaluation: Evaluation, stack: str) -> No
     assert no_tls and all(v.result == "ExplicitlyDenied" for v in no_tls)
 
 
-def test_dev_roles_are_denied_on_prod_bucket_and_key(evaluation: Evaluation) -> None:
-    """Both example stacks in one account: no dev data role reaches prod's store or key.
+def test_no_dev_role_can_act_on_prod(evaluation: Evaluation) -> None:
+    """Both example stacks in one account: every dev role, every action it has (and what owning
+    prod's registry and OIDC provider takes) on prod's resources, is denied by the simulator.
+    The only allowed rows are the shared registry's pushes and reads (``shared_by_design``)."""
+    cross = evaluation.cross_stack
+    allowed = [
+        f"{v.role} {v.request.action} {v.request.resource}"
+        for v in cross
+        if v.result == ALLOWED and not shared_by_design(v)
+    ]
+    assert allowed == []
+    errors = [f"{v.role} {v.request.action}: {v.errors}" for v in cross if v.result == "Error"]
+    assert errors == []  # a denial must be an evaluation, not an unknown action or resource
+    covered = {(v.role, v.request.action.split(":")[0]) for v in cross}
+    dev_roles = {
+        "kfops-pipelines-team-ml",
+        "kfops-kserve-team-ml",
+        "kfops-github-deploy",
+        "kfops-github-pull-requests",
+        "kfops-infra-preview",
+        "kfops-infra-apply",
+    }
+    assert {role for role, _ in covered} == dev_roles
+    assert {(role, "ecr") for role in dev_roles} <= covered  # the registry, skipped before
+    assert {
+        ("kfops-infra-apply", "iam"),
+        ("kfops-infra-apply", "eks"),
+        ("kfops-infra-apply", "s3"),
+    } <= covered
+    # what wrecking the registry takes is denied to every dev role, on every repository
+    owner = [v for v in cross if v.request.action in ECR_OWNER_ACTIONS]
+    assert len(owner) == len(dev_roles) * len(ECR_OWNER_ACTIONS) * len(component_names())
+    assert all(v.result != ALLOWED for v in owner)
+    # prod's state files and roles, which dev's infra-apply scopes covered before
+    state = [v for v in cross if "/.pulumi/" in v.request.resource and v.role == "kfops-infra-apply"]
+    assert state and all(v.result != ALLOWED for v in state)
+    # the design's one exception is really exercised: dev's main.yml pushes into prod's registry
+    assert any(shared_by_design(v) and v.result == ALLOWED for v in cross)
 
-    ECR is left out: repository names are fixed (``kfops-<component>``), so both stacks would
-    name the same repositories (see the report and the changelog: still open).
-    """
-    s3_kms = [v for v in evaluation.cross_stack if not v.request.action.startswith("ecr:")]
-    assert s3_kms and {v.request.action.split(":")[0] for v in s3_kms} == {"s3", "kms"}
-    assert [f"{v.role} {v.request.action} {v.request.resource}" for v in s3_kms if v.result == ALLOWED] == []
+
+def test_one_team_is_denied_in_another_teams_store(evaluation: Evaluation) -> None:
+    """prod has two teams: each team's pipeline and KServe roles, making every recorded S3 request
+    in the other team's store, are denied (and allowed in their own: the allowed list above)."""
+    verdicts = evaluation.other_team["prod"]
+    assert {v.role for v in verdicts} == {
+        "kfops-pipelines-team-fraud",
+        "kfops-pipelines-team-risk",
+        "kfops-kserve-team-fraud",
+        "kfops-kserve-team-risk",
+    }
+    assert [
+        f"{v.role} {v.request.action} {v.request.resource}" for v in verdicts if v.result == ALLOWED
+    ] == []
+    own = {v.role for v in evaluation.allowed_list["prod"] if v.result == ALLOWED}
+    assert {"kfops-pipelines-team-risk", "kfops-kserve-team-risk"} <= own
+    assert evaluation.other_team["dev"] == []  # one team: nothing to cross
+
+
+def test_the_old_stack_wide_scopes_would_fail_the_dev_on_prod_check(
+    simulator: None, stacks: dict[str, Stack]
+) -> None:
+    """Negative control: dev's infra-apply with the scopes it had before (`role/kfops-*`,
+    `.pulumi/*`), evaluated the same way, is allowed on prod's roles and state."""
+    dev, prod = stacks["dev"], stacks["prod"]
+    old = json.loads(
+        json.dumps(dev.policies["kfops-infra-apply"]).replace("role/kfops-dev-*", "role/kfops-*")
+    )
+    for statement in old["Statement"]:
+        if statement["Sid"] == "PulumiStateObjects":
+            statement["Resource"] = f"arn:aws:s3:::kfops-pulumi-state-{ACCOUNT}/.pulumi/*"
+    cases = [
+        Case(
+            "kfops-infra-apply",
+            dev.role_arns["kfops-infra-apply"],
+            c.request,
+            old,
+            c.resource_policy,
+            ACCOUNT,
+        )
+        for c in every_dev_action_on_prod(dev, prod)
+        if c.role == "kfops-infra-apply"
+    ]
+    allowed = {v.request.action for v in access.simulate(cases) if v.result == ALLOWED}
+    assert {"iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy", "s3:PutObject", "s3:GetObject"} <= allowed
 
 
 def test_the_runbook_shows_the_key_policy_statement() -> None:

@@ -25,6 +25,7 @@ class Registered:
     name: str
     inputs: dict[str, Any]
     outputs: dict[str, Any] = field(default_factory=dict)
+    provider: str = ""  # the explicit provider's reference (``urn::id``), "" for the default one
 
 
 class Mocks(pulumi.runtime.Mocks):
@@ -47,10 +48,11 @@ class Mocks(pulumi.runtime.Mocks):
                 repositoryUrl=f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/{args.inputs['name']}",
             )
         elif args.typ == "aws:iam/role:Role":
-            outputs.update(arn=f"arn:aws:iam::{ACCOUNT}:role/{name}", name=name)
+            physical = args.inputs.get("name") or name  # the program names every role
+            outputs.update(arn=f"arn:aws:iam::{ACCOUNT}:role/{physical}", name=physical)
         elif args.typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
             outputs.update(arn=f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com")
-        self.resources.append(Registered(args.typ, name, dict(args.inputs), outputs))
+        self.resources.append(Registered(args.typ, name, dict(args.inputs), outputs, args.provider or ""))
         return f"{name}-id", outputs
 
     def call(

@@ -26,6 +26,10 @@ class Source:
 
 
 def _load(**changes: str | None) -> Any:
+    return _load_as("dev", **changes)
+
+
+def _load_as(stack: str, **changes: str | None) -> Any:
     values = stack_config("dev")
     region = values["aws:region"]
     for key, value in changes.items():
@@ -35,7 +39,7 @@ def _load(**changes: str | None) -> Any:
             values.pop(f"kfops:{key}", None)
         else:
             values[f"kfops:{key}"] = value
-    return load_config(Source(values), region)
+    return load_config(Source(values), region, stack)
 
 
 def test_the_committed_stacks_are_valid() -> None:
@@ -63,7 +67,11 @@ def test_the_committed_stacks_are_valid() -> None:
         ({"deployBranch": "main"}, "kfops:deployBranch is not supported"),
         ({"deployBranch": "main", "deployEnvironment": None}, "kfops:deployBranch is not supported"),
         ({"noncurrentVersionDays": "soon"}, "kfops:noncurrentVersionDays"),
-        ({"imageRetentionCount": "0"}, "kfops:imageRetentionCount = 0"),
+        ({"imageRetentionCount": "30"}, "kfops:imageRetentionCount is not supported"),
+        ({"ecrOwner": "yes"}, "kfops:ecrOwner = 'yes' is invalid"),
+        ({"pushImages": "no"}, "kfops:pushImages = 'no' is invalid"),
+        ({"ciNamespace": "team-x"}, "kfops:ciNamespace = 'team-x' is invalid"),
+        ({"profileNamespaces": json.dumps(["t" * 50])}, "longer than 64 characters"),
         ({"wafAclArn": "arn:aws:wafv2:eu-west-1:123456789012:global/webacl/x/y"}, "kfops:wafAclArn"),
         ({"region": "Europe"}, "aws:region"),
         ({"infraEnvironment": "main"}, "kfops:infraEnvironment = 'main' is invalid"),
@@ -80,6 +88,25 @@ def test_the_committed_stacks_are_valid() -> None:
 def test_invalid_value_names_the_key(changes: dict[str, str | None], message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("*", r"\*")):
         _load(**changes)
+
+
+@pytest.mark.parametrize("stack", ["dev-eu", "Dev", "1dev", "a" * 13, ""])
+def test_stack_names_that_would_share_a_role_prefix_are_refused(stack: str) -> None:
+    """`role/kfops-dev-*` would cover a stack `dev-eu`'s roles: stack names carry no '-'."""
+    with pytest.raises(ConfigError, match="the stack name"):
+        _load_as(stack)
+
+
+def test_registry_ownership_pushing_and_ci_namespace() -> None:
+    dev, prod = stack_config("dev"), stack_config("prod")
+    dev_config = load_config(Source(dev), dev["aws:region"], "dev")
+    prod_config = load_config(Source(prod), prod["aws:region"], "prod")
+    assert (dev_config.ecr_owner, dev_config.push_images) == (False, True)
+    assert (prod_config.ecr_owner, prod_config.push_images) == (True, False)
+    assert _load(ecrOwner=None).ecr_owner is True  # one stack alone owns its registry
+    assert prod_config.ci_namespace == "team-fraud" and prod_config.role_prefix == "kfops-prod"
+    assert prod_config.namespace_store("team-risk") == "team-risk"  # no storePrefix: bucket root
+    assert dev_config.namespace_store("team-ml") == "ml/team-ml"
 
 
 def test_store_prefix_and_pull_request_roles() -> None:

@@ -22,7 +22,7 @@ def _as_object(resource: Registered) -> dict[str, Any]:
 
 @pytest.fixture(scope="module", params=["dev", "prod"])
 def stack(request: pytest.FixtureRequest) -> tuple[str, list[Registered]]:
-    mocks, _ = run_program(stack_config(request.param))
+    mocks, _ = run_program(stack_config(request.param), request.param)
     return request.param, mocks.resources
 
 
@@ -73,7 +73,7 @@ def test_default_editor_is_patched_not_replaced_and_carries_its_irsa_role(
     namespace = patch.inputs["metadata"]["namespace"]
     assert (
         annotations["eks.amazonaws.com/role-arn"]
-        == f"arn:aws:iam::{ACCOUNT}:role/kfops-pipelines-{namespace}"
+        == f"arn:aws:iam::{ACCOUNT}:role/kfops-{stack[0]}-pipelines-{namespace}"
     )
     assert not [
         r
@@ -82,58 +82,71 @@ def test_default_editor_is_patched_not_replaced_and_carries_its_irsa_role(
     ]
 
 
-def test_launcher_uses_the_bucket_and_pod_credentials(stack: tuple[str, list[Registered]]) -> None:
-    resources = stack[1]
+def test_launcher_points_each_namespace_at_its_own_store_with_pod_credentials(
+    stack: tuple[str, list[Registered]],
+) -> None:
+    name, resources = stack
     bucket = next(r for r in resources if r.type == "aws:s3/bucket:Bucket").outputs["bucket"]
-    launcher = next(o for o in _objects(resources) if o["metadata"]["name"] == "kfp-launcher")
-    prefix = stack_config(stack[0]).get("kfops:storePrefix", "")  # the store's pipelines/ area
-    root = f"s3://{bucket}/{prefix}/pipelines" if prefix else f"s3://{bucket}/pipelines"
-    assert launcher["data"]["defaultPipelineRoot"] == root
-    providers = json.loads(launcher["data"]["providers"])
-    assert providers["s3"]["default"]["credentials"] == {"fromEnv": True}
-    assert providers["s3"]["default"]["disableSSL"] is False
+    prefix = stack_config(name).get("kfops:storePrefix", "")
+    namespaces = json.loads(stack_config(name)["kfops:profileNamespaces"])
+    launchers = {
+        o["metadata"]["namespace"]: o for o in _objects(resources) if o["metadata"]["name"] == "kfp-launcher"
+    }
+    assert set(launchers) == set(namespaces)
+    for namespace, launcher in launchers.items():
+        store = f"{prefix}/{namespace}" if prefix else namespace  # <storePrefix>/<namespace>
+        assert launcher["data"]["defaultPipelineRoot"] == f"s3://{bucket}/{store}/pipelines"
+        providers = json.loads(launcher["data"]["providers"])
+        assert providers["s3"]["default"]["credentials"] == {"fromEnv": True}
+        assert providers["s3"]["default"]["disableSSL"] is False
 
 
-def test_pod_default_mounts_a_kfp_audience_token(stack: tuple[str, list[Registered]]) -> None:
-    spec = next(o for o in _objects(stack[1]) if o["kind"] == "PodDefault")["spec"]
-    assert spec["selector"] == {"matchLabels": {"access-ml-pipeline": "true"}}
-    token = spec["volumes"][0]["projected"]["sources"][0]["serviceAccountToken"]
-    assert token == {"path": "token", "expirationSeconds": 7200, "audience": "pipelines.kubeflow.org"}
-    assert spec["env"] == [
-        {"name": "KF_PIPELINES_SA_TOKEN_PATH", "value": "/var/run/secrets/kubeflow/pipelines/token"}
+def test_kfp_launcher_is_patched_because_the_profile_controller_creates_it(
+    stack: tuple[str, list[Registered]],
+) -> None:
+    """KFP 2.17's profile controller creates kfp-launcher (sync.py): a create would fail with
+    AlreadyExists, so kfops patches its keys, forcing the controller's defaultPipelineRoot."""
+    resources = stack[1]
+    patches = [r for r in resources if r.type == "kubernetes:core/v1:ConfigMapPatch"]
+    assert patches and {p.inputs["metadata"]["name"] for p in patches} == {"kfp-launcher"}
+    for patch in patches:
+        assert patch.inputs["metadata"]["annotations"]["pulumi.com/patchForce"] == "true"
+        assert set(patch.inputs["data"]) == {"defaultPipelineRoot", "providers"}  # not clusterDomain
+    created = [
+        r
+        for r in resources
+        if r.type == "kubernetes:core/v1:ConfigMap" and r.inputs["metadata"]["name"] == "kfp-launcher"
     ]
-    assert spec["volumeMounts"][0]["readOnly"] is True
+    assert created == []
 
 
-def test_token_role_creates_tokens_for_the_ci_account_only(stack: tuple[str, list[Registered]]) -> None:
-    objects = _objects(stack[1])
-    roles = [o for o in objects if o["kind"] == "Role"]
-    assert roles and all(
-        r["rules"]
-        == [
-            {
-                "apiGroups": [""],
-                "resources": ["serviceaccounts/token"],
-                "resourceNames": ["kfops-ci"],
-                "verbs": ["create"],
-            }
-        ]
-        for r in roles
-    )
-    assert not [o for o in objects if o["kind"] in ("ClusterRole", "ClusterRoleBinding")]
-    bindings = [o for o in objects if o["kind"] == "RoleBinding"]
-    minters = [b for b in bindings if b["roleRef"]["kind"] == "Role"]
-    assert all(
-        b["subjects"]
-        == [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "kfops-deployers"}]
-        for b in minters
-    )
-    editors = [b for b in bindings if b["roleRef"]["kind"] == "ClusterRole"]
-    for binding in editors:
-        assert binding["roleRef"]["name"] == "kubeflow-pipelines-edit"
-        assert binding["subjects"] == [
-            {"kind": "ServiceAccount", "name": "kfops-ci", "namespace": binding["metadata"]["namespace"]}
-        ]
+def test_existing_objects_are_adopted_not_a_failed_up(stack: tuple[str, list[Registered]]) -> None:
+    """pulumi-kubernetes >= 4.29 fails a create on an existing object unless the provider upserts
+    (its CHANGELOG, #4278): every kfops object, the PodDefault first, goes through one provider
+    that does."""
+    resources = stack[1]
+    (provider,) = [r for r in resources if r.type == "pulumi:providers:kubernetes"]
+    assert provider.inputs["upsertExistingObjects"] == "true"  # provider inputs reach the engine as strings
+    objects = [r for r in resources if r.type.startswith("kubernetes:")]
+    assert [r for r in objects if r.type.endswith(":PodDefault")]
+    used = {r.provider.rsplit("::", 2)[-2] for r in objects}
+    assert used == {provider.name}, used
+
+
+def test_object_names_are_their_identity_so_upsert_cannot_adopt_then_delete(
+    stack: tuple[str, list[Registered]],
+) -> None:
+    """The hazard upsertExistingObjects brings (a renamed resource adopts the object its old name
+    then deletes) needs two Pulumi names for one object: each name is (namespace, kind, name)."""
+    resources = [r for r in stack[1] if r.type.startswith("kubernetes:")]
+    for resource in resources:
+        obj = _as_object(resource)
+        meta = obj["metadata"]
+        if meta["namespace"] == "istio-system":  # the edge objects, named as before
+            assert resource.name == f"{obj['kind'].lower()}-{meta['name']}"
+        else:
+            assert resource.name == f"{meta['namespace']}-{obj['kind'].lower()}-{meta['name']}"
+    assert len({r.name for r in resources}) == len(resources)
 
 
 def test_deploy_role_is_mapped_to_the_token_minting_group(stack: tuple[str, list[Registered]]) -> None:
@@ -142,7 +155,7 @@ def test_deploy_role_is_mapped_to_the_token_minting_group(stack: tuple[str, list
         for r in stack[1]
         if r.type == "aws:eks/accessEntry:AccessEntry" and r.inputs.get("kubernetesGroups")
     ]  # the infrastructure roles' entries (infra/identity.py) map no group
-    assert entry["principalArn"] == f"arn:aws:iam::{ACCOUNT}:role/kfops-github-deploy"
+    assert entry["principalArn"] == f"arn:aws:iam::{ACCOUNT}:role/kfops-{stack[0]}-github-deploy"
     assert entry["kubernetesGroups"] == ["kfops-deployers"] and entry["type"] == "STANDARD"
 
 
@@ -178,7 +191,13 @@ def test_machine_tokens_are_trusted_from_this_cluster_for_kfp_only(
     auth = _find(stack[1], "RequestAuthentication", "kfops-machine-tokens", "istio-system")
     (rule,) = auth["spec"]["jwtRules"]
     assert rule["issuer"] == f"https://{ISSUER}" and rule["audiences"] == ["pipelines.kubeflow.org"]
-    assert rule["outputClaimToHeaders"] == [{"header": "kubeflow-userid", "claim": "sub"}]
+    # as kubeflow/manifests common/oauth2-proxy/components/istio-m2m/requestauthentication.yaml:
+    # the groups claim overwrites a client's kubeflow-groups header (against impersonation)
+    assert rule["outputClaimToHeaders"] == [
+        {"header": "kubeflow-userid", "claim": "sub"},
+        {"header": "kubeflow-groups", "claim": "groups"},
+    ]
+    assert rule["fromHeaders"] == [{"name": "Authorization", "prefix": "Bearer "}]
 
 
 def test_kserve_reads_s3_through_its_irsa_role_with_no_stored_keys(
@@ -192,7 +211,7 @@ def test_kserve_reads_s3_through_its_irsa_role_with_no_stored_keys(
         annotations = account["metadata"]["annotations"]
         assert (
             annotations["eks.amazonaws.com/role-arn"]
-            == f"arn:aws:iam::{ACCOUNT}:role/kfops-kserve-{namespace}"
+            == f"arn:aws:iam::{ACCOUNT}:role/kfops-{stack[0]}-kserve-{namespace}"
         )
         assert annotations["serving.kserve.io/s3-usehttps"] == "1"
         secret = _find(stack[1], "Secret", account["secrets"][0]["name"], namespace)

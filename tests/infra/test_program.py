@@ -95,23 +95,30 @@ def test_lifecycle_expires_noncurrent_versions_and_aborts_stale_uploads(
         assert all(r["status"] == "Enabled" for r in rules.values())
 
 
-def test_one_immutable_scanned_repository_per_component(dev: tuple[list[Registered], dict[str, Any]]) -> None:
-    repositories = of_type(dev[0], "aws:ecr/repository:Repository")
+def test_one_registry_owned_by_one_stack_immutable_and_scanned(
+    dev: tuple[list[Registered], dict[str, Any]], prod: tuple[list[Registered], dict[str, Any]]
+) -> None:
+    """prod (kfops:ecrOwner) creates the repositories; dev names the same ones and creates none."""
+    assert of_type(dev[0], "aws:ecr/repository:Repository") == []
+    repositories = of_type(prod[0], "aws:ecr/repository:Repository")
     assert sorted(r.inputs["name"] for r in repositories) == sorted(repository(c) for c in component_names())
     for repo in repositories:
-        assert repo.inputs["imageTagMutability"] == "IMMUTABLE"
+        assert repo.inputs["imageTagMutability"] == "IMMUTABLE"  # no exclusion filter: no tag ever moves
+        assert "imageTagMutabilityExclusionFilters" not in repo.inputs
         assert repo.inputs["imageScanningConfiguration"] == {"scanOnPush": True}
+    assert dev[1]["imageRegistry"] == prod[1]["imageRegistry"] == f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com"
 
 
-def test_ecr_lifecycle_expires_untagged_and_keeps_newest_n(
+def test_ecr_lifecycle_expires_untagged_images_only(
     prod: tuple[list[Registered], dict[str, Any]],
 ) -> None:
+    """A tagged image may be what a deployed or rollback-target version runs: never by age or count."""
     policies = of_type(prod[0], "aws:ecr/lifecyclePolicy:LifecyclePolicy")
     assert len(policies) == len(component_names())
-    rules = json.loads(policies[0].inputs["policy"])["rules"]
-    untagged, tagged = sorted(rules, key=lambda r: r["rulePriority"])
-    assert untagged["selection"]["tagStatus"] == "untagged" and untagged["selection"]["countNumber"] == 7
-    assert tagged["selection"] == {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 50}
+    for policy in policies:
+        (rule,) = json.loads(policy.inputs["policy"])["rules"]
+        assert rule["selection"]["tagStatus"] == "untagged" and rule["selection"]["countNumber"] == 7
+        assert rule["action"] == {"type": "expire"}
 
 
 def _roles(resources: list[Registered]) -> dict[str, dict[str, Any]]:
@@ -179,16 +186,16 @@ def test_pull_request_trusted_roles_exist_only_in_stacks_that_use_them(
 def test_github_oidc_provider_is_created_or_reused(
     dev: tuple[list[Registered], dict[str, Any]], prod: tuple[list[Registered], dict[str, Any]]
 ) -> None:
-    provider = one(dev[0], "aws:iam/openIdConnectProvider:OpenIdConnectProvider").inputs
+    """One provider per account: prod (the reviewed stack) creates it, dev reuses it by ARN."""
+    provider = one(prod[0], "aws:iam/openIdConnectProvider:OpenIdConnectProvider").inputs
     assert provider["url"] == f"https://{GITHUB}" and provider["clientIdLists"] == ["sts.amazonaws.com"]
-    assert of_type(prod[0], "aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
-    _, _ = _condition(_roles(prod[0])["kfops-github-deploy"])
+    assert of_type(dev[0], "aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
     federated = json.loads(
-        next(r for r in prod[0] if r.name == "kfops-github-deploy").inputs["assumeRolePolicy"]
+        next(r for r in dev[0] if r.name == "kfops-github-deploy").inputs["assumeRolePolicy"]
     )
     assert (
         federated["Statement"][0]["Principal"]["Federated"]
-        == stack_config("prod")["kfops:githubOidcProviderArn"]
+        == stack_config("dev")["kfops:githubOidcProviderArn"]
     )
 
 
@@ -225,7 +232,7 @@ def test_pipeline_pods_reach_only_the_store_prefixes_of_this_bucket(
     policy = _permissions(dev[0])["kfops-pipelines-team-ml"]
     objects = next(s for s in _statements(policy) if s["Sid"] == "ReadWritePipelineObjects")
     assert sorted(objects["Resource"]) == sorted(
-        f"{bucket}/ml/{p}/*" for p in ("pipelines", "data", "models", "metrics", "predictions")
+        f"{bucket}/ml/team-ml/{p}/*" for p in ("pipelines", "data", "models", "metrics", "predictions")
     )
     assert sorted(objects["Action"]) == ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"]
     listing = next(s for s in _statements(policy) if s["Sid"] == "ListPipelinePrefixes")
@@ -236,7 +243,7 @@ def test_kserve_reads_models_only(dev: tuple[list[Registered], dict[str, Any]]) 
     bucket = one(dev[0], "aws:s3/bucket:Bucket").outputs["arn"]
     policy = _permissions(dev[0])["kfops-kserve-team-ml"]
     read = next(s for s in _statements(policy) if s["Sid"] == "ReadModels")
-    assert read["Action"] == "s3:GetObject" and read["Resource"] == [f"{bucket}/ml/models/*"]
+    assert read["Action"] == "s3:GetObject" and read["Resource"] == [f"{bucket}/ml/team-ml/models/*"]
     assert {a for s in _statements(policy) for a in _as_list(s["Action"])} == {
         "s3:GetObject",
         "s3:ListBucket",
@@ -306,13 +313,15 @@ def test_parliament_would_flag_a_broad_policy() -> None:
 
 def test_exports_give_ci_what_it_needs(dev: tuple[list[Registered], dict[str, Any]]) -> None:
     exports = dev[1]
-    assert exports["storeUri"] == f"s3://{exports['bucket']}/ml"  # kfops:storePrefix
-    assert exports["pipelineRoot"] == f"s3://{exports['bucket']}/ml/pipelines"
+    # kfops:storePrefix, then the namespace: CI's (kfops:ciNamespace, default the first) is KFOPS_STORE
+    assert exports["storeUri"] == f"s3://{exports['bucket']}/ml/team-ml"
+    assert exports["storeUris"] == {"team-ml": f"s3://{exports['bucket']}/ml/team-ml"}
+    assert exports["pipelineRoots"] == {"team-ml": f"s3://{exports['bucket']}/ml/team-ml/pipelines"}
     assert exports["imageRegistry"] == f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com"
-    assert exports["deployRoleArn"].endswith(":role/kfops-github-deploy")
-    assert exports["pullRequestRoleArn"].endswith(":role/kfops-github-pull-requests")
-    assert exports["infraPreviewRoleArn"].endswith(":role/kfops-infra-preview")
-    assert exports["infraApplyRoleArn"].endswith(":role/kfops-infra-apply")
+    assert exports["deployRoleArn"].endswith(":role/kfops-dev-github-deploy")
+    assert exports["pullRequestRoleArn"].endswith(":role/kfops-dev-github-pull-requests")
+    assert exports["infraPreviewRoleArn"].endswith(":role/kfops-dev-infra-preview")
+    assert exports["infraApplyRoleArn"].endswith(":role/kfops-dev-infra-apply")
     assert set(exports["pipelineRoleArns"]) == {"team-ml"} and set(exports["kserveRoleArns"]) == {"team-ml"}
 
 
@@ -360,7 +369,16 @@ def test_infra_preview_role_only_reads_the_state_and_finds_the_cluster(
     assert actions == {"s3:ListBucket", "s3:GetObject", "kms:Decrypt", "eks:DescribeCluster"}
     state = f"arn:aws:s3:::kfops-pulumi-state-{ACCOUNT}"  # the default name: per account
     assert statements["ListPulumiState"]["Resource"] == state
-    assert statements["PulumiStateObjects"]["Resource"] == f"{state}/.pulumi/*"
+    assert sorted(statements["PulumiStateObjects"]["Resource"]) == sorted(
+        [
+            f"{state}/.pulumi/stacks/kfops/dev.json*",  # pulumi/pulumi pkg/backend/diy/store.go
+            f"{state}/.pulumi/history/kfops/dev/*",
+            f"{state}/.pulumi/backups/kfops/dev/*",
+            f"{state}/.pulumi/journal/kfops/dev/*",
+            f"{state}/.pulumi/locks/organization/kfops/dev/*",  # lock.go
+        ]
+    )
+    assert statements["ReadPulumiBackendVersion"]["Resource"] == f"{state}/.pulumi/meta.yaml"
     secrets = statements["DecryptStackSecrets"]
     assert secrets["Resource"] == f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/*"
     assert secrets["Condition"] == {
@@ -387,7 +405,7 @@ def test_infra_state_bucket_and_secrets_key_can_be_named(
 def test_infra_apply_role_touches_only_this_project(
     dev: tuple[list[Registered], dict[str, Any]], prod: tuple[list[Registered], dict[str, Any]]
 ) -> None:
-    for (resources, _), cluster in ((dev, "ml-dev"), (prod, "ml-prod")):
+    for (resources, _), cluster, stack in ((dev, "ml-dev", "dev"), (prod, "ml-prod", "prod")):
         bucket = one(resources, "aws:s3/bucket:Bucket").outputs["arn"]
         statements = {s["Sid"]: s for s in _statements(_permissions(resources)["kfops-infra-apply"])}
         actions = [a for s in statements.values() for a in _as_list(s["Action"])]
@@ -395,17 +413,20 @@ def test_infra_apply_role_touches_only_this_project(
         assert statements["ManageArtifactBucket"]["Resource"] == bucket  # the one bucket, by ARN
         object_actions = {"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"}
         assert not object_actions & set(statements["ManageArtifactBucket"]["Action"])  # no data access
-        assert statements["ManageComponentRepositories"]["Resource"] == (
-            f"arn:aws:ecr:eu-west-1:{ACCOUNT}:repository/kfops-*"
-        )
-        roles = f"arn:aws:iam::{ACCOUNT}:role/kfops-*"
+        if stack == "prod":  # the registry's owner (kfops:ecrOwner); dev may not touch it
+            assert statements["ManageComponentRepositories"]["Resource"] == (
+                f"arn:aws:ecr:eu-west-1:{ACCOUNT}:repository/kfops-*"
+            )
+        else:
+            assert not [a for a in actions if a.startswith("ecr:")]
+        roles = f"arn:aws:iam::{ACCOUNT}:role/kfops-{stack}-*"  # this stack's roles only
         assert statements["ManageProjectRoles"]["Resource"] == roles
         iam = [s for s in statements.values() if any(a.startswith("iam:") for a in _as_list(s["Action"]))]
         assert {s["Resource"] for s in iam} <= {roles, f"arn:aws:iam::{ACCOUNT}:oidc-provider/{GITHUB}"}
         create = statements["CreateAccessEntriesForProjectRoles"]
         assert create["Resource"] == f"arn:aws:eks:eu-west-1:{ACCOUNT}:cluster/{cluster}"
         assert create["Condition"] == {"ArnLike": {"eks:principalArn": roles}}
-        entries = f"arn:aws:eks:eu-west-1:{ACCOUNT}:access-entry/{cluster}/role/{ACCOUNT}/kfops-*"
+        entries = f"arn:aws:eks:eu-west-1:{ACCOUNT}:access-entry/{cluster}/role/{ACCOUNT}/kfops-{stack}-*"
         assert statements["ManageProjectAccessEntries"]["Resource"] == entries
         associate = statements["AssociateKnownAccessPolicies"]
         assert associate["Resource"] == entries
@@ -422,7 +443,7 @@ def test_infra_apply_manages_the_oidc_provider_and_kms_key_only_when_this_stack_
 ) -> None:
     dev_sids = {s["Sid"] for s in _statements(_permissions(dev[0])["kfops-infra-apply"])}
     prod_statements = {s["Sid"]: s for s in _statements(_permissions(prod[0])["kfops-infra-apply"])}
-    assert "ManageGithubOidcProvider" in dev_sids and "ManageGithubOidcProvider" not in prod_statements
+    assert "ManageGithubOidcProvider" in prod_statements and "ManageGithubOidcProvider" not in dev_sids
     assert not {"GrantEncryptionKeyToAws", "UseEncryptionKey"} & dev_sids
     key = stack_config("prod")["kfops:kmsKeyArn"]
     grant = prod_statements["GrantEncryptionKeyToAws"]
@@ -436,7 +457,7 @@ def test_infra_roles_reach_the_cluster_as_viewer_and_admin(
     entries = {
         r.inputs["principalArn"]: r.inputs
         for r in of_type(dev[0], "aws:eks/accessEntry:AccessEntry")
-        if "kfops-infra-" in r.inputs["principalArn"]
+        if "kfops-dev-infra-" in r.inputs["principalArn"]
     }
     associations = {
         r.inputs["principalArn"]: r.inputs
@@ -446,10 +467,91 @@ def test_infra_roles_reach_the_cluster_as_viewer_and_admin(
         "kfops-infra-preview": "AmazonEKSViewPolicy",
         "kfops-infra-apply": "AmazonEKSClusterAdminPolicy",
     }
-    assert set(entries) == set(associations) == {f"arn:aws:iam::{ACCOUNT}:role/{r}" for r in expected}
+    arns = {role: f"arn:aws:iam::{ACCOUNT}:role/{role.replace('kfops-', 'kfops-dev-')}" for role in expected}
+    assert set(entries) == set(associations) == set(arns.values())
     for role, policy in expected.items():
-        arn = f"arn:aws:iam::{ACCOUNT}:role/{role}"
+        arn = arns[role]
         assert entries[arn]["clusterName"] == "ml-dev" and entries[arn]["type"] == "STANDARD"
         assert "kubernetesGroups" not in entries[arn]
         assert associations[arn]["policyArn"] == f"arn:aws:eks::aws:cluster-access-policy/{policy}"
         assert associations[arn]["accessScope"] == {"type": "cluster"}
+
+
+# Stacks side by side: dev and prod in one account (the examples name the same account).
+
+
+def _physical_names(resources: list[Registered]) -> dict[str, set[str]]:
+    """Account-wide names each stack would create (the kinds AWS refuses twice)."""
+    names: dict[str, set[str]] = {
+        "iam role": {r.outputs["name"] for r in of_type(resources, "aws:iam/role:Role")},
+        "ecr repository": {r.inputs["name"] for r in of_type(resources, "aws:ecr/repository:Repository")},
+        "s3 bucket": {r.outputs["bucket"] for r in of_type(resources, "aws:s3/bucket:Bucket")},
+        "oidc provider": {
+            r.inputs["url"] for r in of_type(resources, "aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+        },
+        "eks access entry": {
+            f"{r.inputs['clusterName']}/{r.inputs['principalArn']}"
+            for r in of_type(resources, "aws:eks/accessEntry:AccessEntry")
+        },
+    }
+    return names
+
+
+def test_dev_and_prod_in_one_account_create_no_name_twice(
+    dev: tuple[list[Registered], dict[str, Any]], prod: tuple[list[Registered], dict[str, Any]]
+) -> None:
+    dev_names, prod_names = _physical_names(dev[0]), _physical_names(prod[0])
+    assert {kind: dev_names[kind] & prod_names[kind] for kind in dev_names} == {k: set() for k in dev_names}
+    assert all(n.startswith("kfops-dev-") for n in dev_names["iam role"])
+    assert all(n.startswith("kfops-prod-") for n in prod_names["iam role"])
+    # the account-wide ones exist exactly once: the registry and the GitHub provider are prod's
+    assert len(dev_names["ecr repository"] | prod_names["ecr repository"]) == len(component_names())
+    assert len(dev_names["oidc provider"] | prod_names["oidc provider"]) == 1
+
+
+def test_the_negative_control_finds_the_old_collision() -> None:
+    """With both stacks owning the registry (the old behaviour), the check above reports it."""
+    dev_config = stack_config("dev") | {"kfops:ecrOwner": "true"}
+    dev_mocks, _ = run_program(dev_config, "dev")
+    prod_mocks, _ = run_program(stack_config("prod"), "prod")
+    clash = (
+        _physical_names(dev_mocks.resources)["ecr repository"]
+        & _physical_names(prod_mocks.resources)["ecr repository"]
+    )
+    assert clash == {repository(c) for c in component_names()}
+
+
+def test_only_the_pushing_stack_writes_images_and_prod_only_reads(
+    dev: tuple[list[Registered], dict[str, Any]], prod: tuple[list[Registered], dict[str, Any]]
+) -> None:
+    """dev's main.yml builds and pushes; prod deploys those same tags and can only see them."""
+    repositories = sorted(
+        f"arn:aws:ecr:eu-west-1:{ACCOUNT}:repository/{repository(c)}" for c in component_names()
+    )
+    dev_ecr = [s for s in _statements(_permissions(dev[0])["kfops-github-deploy"]) if "ecr:" in json.dumps(s)]
+    push = next(s for s in dev_ecr if s["Sid"] == "PushComponentImages")
+    assert sorted(push["Resource"]) == repositories
+    assert not {"ecr:BatchDeleteImage", "ecr:DeleteRepository", "ecr:PutImageTagMutability"} & set(
+        push["Action"]
+    )
+    prod_ecr = [
+        s for s in _statements(_permissions(prod[0])["kfops-github-deploy"]) if "ecr:" in json.dumps(s)
+    ]
+    assert [(s["Action"], sorted(s["Resource"])) for s in prod_ecr] == [("ecr:DescribeImages", repositories)]
+
+
+def test_each_team_role_reaches_only_its_own_store(prod: tuple[list[Registered], dict[str, Any]]) -> None:
+    bucket = one(prod[0], "aws:s3/bucket:Bucket").outputs["arn"]
+    permissions = _permissions(prod[0])
+    for team in ("team-fraud", "team-risk"):
+        for role in (f"kfops-pipelines-{team}", f"kfops-kserve-{team}"):
+            for statement in _statements(permissions[role]):
+                resources = _as_list(statement["Resource"])
+                if statement["Action"] == "s3:ListBucket":
+                    prefixes = statement["Condition"]["StringLike"]["s3:prefix"]
+                    assert all(p.startswith(f"{team}/") for p in prefixes), (role, prefixes)
+                elif any(r.startswith(bucket) for r in resources):
+                    assert all(r.startswith(f"{bucket}/{team}/") for r in resources), (role, resources)
+    # CI (kfops:ciNamespace, default the first namespace) gates and promotes in one team's store
+    deploy = json.dumps(permissions["kfops-github-deploy"])
+    assert f"{bucket}/team-fraud/metrics/*" in deploy and "team-risk" not in deploy
