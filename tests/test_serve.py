@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 import threading
 from collections.abc import Iterator
@@ -170,7 +171,9 @@ def test_service_account_is_the_one_infra_annotates_with_the_kserve_irsa_role(lo
         if o["kind"] == "ServiceAccount"
     }
     name = obj["spec"]["predictor"]["serviceAccountName"]
-    assert "kfops-kserve-" in accounts[name]["eks.amazonaws.com/role-arn"]
+    assert re.search(
+        r":role/kfops-[a-z0-9]+-kserve-", accounts[name]["eks.amazonaws.com/role-arn"]
+    )  # kfops-<stack>-kserve-<ns>
     assert k.ProfileValues("ns", "s3://b/pipelines").kserve_service_account == name
 
 
