@@ -181,6 +181,10 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--dry-run", action="store_true", help="print the docker commands only")
     lock = images_cmd.add_parser("lock", help="export each image's pinned requirements from uv.lock")
     lock.add_argument("--check", action="store_true", help="exit 1 if a requirements file is stale")
+    dockerfiles = images_cmd.add_parser(
+        "dockerfiles", help="write each image's Dockerfile from its declaration (components/images.py)"
+    )
+    dockerfiles.add_argument("--check", action="store_true", help="exit 1 if a Dockerfile is stale")
     return parser
 
 
@@ -300,6 +304,15 @@ def _images(args: argparse.Namespace) -> int:
         changed = lock_images(check=args.check)
         if args.check and changed:
             print(f"stale requirements.txt (run `kfops images lock`): {', '.join(changed)}", file=sys.stderr)
+            return 1
+        print(f"{'stale' if args.check else 'updated'}: {', '.join(changed) or 'none'}")
+        return 0
+    if args.images_command == "dockerfiles":
+        from kfops.images import write_dockerfiles
+
+        changed = write_dockerfiles(check=args.check)
+        if args.check and changed:
+            print(f"stale Dockerfile (run `kfops images dockerfiles`): {', '.join(changed)}", file=sys.stderr)
             return 1
         print(f"{'stale' if args.check else 'updated'}: {', '.join(changed) or 'none'}")
         return 0
