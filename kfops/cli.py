@@ -43,6 +43,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--store", help="store root (default: .kfops/store or $KFOPS_STORE)")
     run.add_argument("-v", "--verbose", action="store_true", help="stream every task's output")
     run.add_argument(
+        "--runner",
+        choices=["subprocess", "isolated", "docker"],
+        default="subprocess",
+        help="subprocess: every task in this environment (default); isolated: each task with only "
+        "what its image holds (locked requirements, copied files); docker: the images themselves",
+    )
+    run.add_argument(
+        "--isolated",
+        dest="runner",
+        action="store_const",
+        const="isolated",
+        help="short for --runner isolated",
+    )
+    run.add_argument(
         "--dry-run", action="store_true", help="monitoring: say which retraining would start, start none"
     )
 
@@ -196,13 +210,23 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         from kfops.continuous import run_monitoring_locally
 
         run_monitoring_locally(
-            args.param, settings, store=args.store, verbose=args.verbose, dry_run=args.dry_run
+            args.param,
+            settings,
+            store=args.store,
+            verbose=args.verbose,
+            dry_run=args.dry_run,
+            runner=args.runner,
         )
         return 0
     if args.dry_run:
         raise InputError("--dry-run applies to the monitoring pipeline only")
     result = run_pipeline(
-        args.pipeline, args.param, settings=settings, store=args.store, verbose=args.verbose
+        args.pipeline,
+        args.param,
+        settings=settings,
+        store=args.store,
+        verbose=args.verbose,
+        runner=args.runner,
     )
     record = parse_record(result.output)
     print(run_summary(args.pipeline, result.seconds, record, str(result.log_path)))
