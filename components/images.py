@@ -29,17 +29,19 @@ DEFAULT_REGISTRY = "kfops.local"
 IMAGE_PREFIX = "kfops-"
 TAG_PREFIX = "c-"
 SHARED_INPUTS = ("__init__.py", "shared")  # what every image copies besides its own folder
+#: The bundled datasets that ``builtin://`` sources read (``resources.files("components.ingest")``).
+BUNDLED_DATA = ("ingest/__init__.py", "ingest/data")
 #: Every image and the other paths under components/ it copies (folders or single files),
 #: because the code reachable from its task imports or reads them (tests/test_image_reach.py
 #: checks it). The one declaration of what enters an image.
 EXTRA_INPUTS: dict[str, tuple[str, ...]] = {
-    "batch_predict": (),
+    "batch_predict": BUNDLED_DATA,
     "champion": ("evaluate",),
     "evaluate": (),
     "ingest": (),
     "metrics_store": (),
     "model_storage": (),
-    "monitoring": ("evaluate",),
+    "monitoring": ("evaluate", *BUNDLED_DATA),
     "preprocess": (),
     "retrain_trigger": ("monitoring", "kfp_api"),  # kfp_api: the one KFP API client
     "split": (),
