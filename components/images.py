@@ -36,14 +36,14 @@ BUNDLED_DATA = ("ingest/__init__.py", "ingest/data")
 #: checks it). The one declaration of what enters an image.
 EXTRA_INPUTS: dict[str, tuple[str, ...]] = {
     "batch_predict": BUNDLED_DATA,
-    "champion": ("evaluate",),
+    "champion": ("evaluate/__init__.py", "evaluate/core.py"),
     "evaluate": (),
     "ingest": (),
     "metrics_store": (),
     "model_storage": (),
-    "monitoring": ("evaluate", *BUNDLED_DATA),
+    "monitoring": ("evaluate/__init__.py", "evaluate/core.py", *BUNDLED_DATA),
     "preprocess": (),
-    "retrain_trigger": ("monitoring", "kfp_api"),  # kfp_api: the one KFP API client
+    "retrain_trigger": ("monitoring/core.py", "kfp_api"),  # kfp_api: the one KFP API client
     "split": (),
     "train": (),
 }

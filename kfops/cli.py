@@ -199,6 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
         "dockerfiles", help="write each image's Dockerfile from its declaration (components/images.py)"
     )
     dockerfiles.add_argument("--check", action="store_true", help="exit 1 if a Dockerfile is stale")
+    images_cmd.add_parser(
+        "check", help="exit 1 if a task reaches a module, file or package its image lacks (static)"
+    )
     return parser
 
 
@@ -331,6 +334,19 @@ def _images(args: argparse.Namespace) -> int:
             return 1
         print(f"{'stale' if args.check else 'updated'}: {', '.join(changed) or 'none'}")
         return 0
+    if args.images_command == "check":
+        from kfops.image_reach import check_images
+
+        found = {name: problems for name, problems in check_images().items() if problems}
+        for name, problems in found.items():
+            for problem in problems:
+                print(f"{name}: {problem}", file=sys.stderr)
+        print(
+            f"{len(found)} image(s) lack what their task reaches"
+            if found
+            else "every image holds what its task reaches"
+        )
+        return 1 if found else 0
     if args.images_command == "dockerfiles":
         from kfops.images import write_dockerfiles
 
