@@ -90,9 +90,6 @@ def prepare(pipeline: Any, settings: Settings, store: str) -> tuple[str, Any, st
     """
     from kfp import local
 
-    problem = docker_problem()
-    if problem:
-        raise KfopsError(f"--runner docker needs a Docker engine: {problem}")
     root = settings.runs_dir.parent.resolve()
     if "://" not in store or store.startswith("file://"):
         path = Path(store.removeprefix("file://")).resolve()
@@ -101,6 +98,9 @@ def prepare(pipeline: Any, settings: Settings, store: str) -> tuple[str, Any, st
                 f"with --runner docker a local store must lie under {root} (the only folder mounted "
                 f"into the containers); got {path} (use --store {root}/store or an s3:// store)"
             )
+    problem = docker_problem()
+    if problem:
+        raise KfopsError(f"--runner docker needs a Docker engine: {problem}")
     ours = {image(c) for c in component_names()}
     wanted = pipeline_images(pipeline)
     foreign = sorted(wanted - ours)
