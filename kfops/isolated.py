@@ -217,7 +217,9 @@ def write_shim(envs: dict[str, ImageEnv], directory: Path) -> Path:
         "  *) echo \"kfops --isolated: no image is known for task function '$function'\" >&2; "
         f"exit {GUARD_EXIT} ;;\n"
         "esac\n"
-        "unset PYTHONHOME PYTHONSTARTUP VIRTUAL_ENV PYTHONSAFEPATH\n"
+        # bytecode is written into the cached environment on first import (the images
+        # have theirs compiled at build time), so only the first use pays for compiling
+        "unset PYTHONHOME PYTHONSTARTUP VIRTUAL_ENV PYTHONSAFEPATH PYTHONDONTWRITEBYTECODE\n"
         'export KFOPS_IMAGE_ENV="$env" PYTHONPATH="$env/app" PYTHONNOUSERSITE=1 '
         'PATH="$env/venv/bin:$PATH"\n'
         f"export KFOPS_FORBIDDEN_PATHS={shlex.quote(forbidden)}\n"
