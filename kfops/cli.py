@@ -193,6 +193,11 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--push", action="store_true", help="push to the registry (main only)")
     build.add_argument("--cache", choices=["gha"], help="buildx cache backend (GitHub Actions)")
     build.add_argument("--dry-run", action="store_true", help="print the docker commands only")
+    build.add_argument(
+        "--pipelines",
+        help="only the images these pipelines run in (comma-separated, e.g. training,monitoring)",
+    )
+    build.add_argument("--jobs", type=int, default=1, help="builds at once (default 1)")
     lock = images_cmd.add_parser("lock", help="export each image's pinned requirements from uv.lock")
     lock.add_argument("--check", action="store_true", help="exit 1 if a requirements file is stale")
     dockerfiles = images_cmd.add_parser(
@@ -316,11 +321,12 @@ def _images(args: argparse.Namespace) -> int:
     if args.images_command == "build":
         import shlex
 
-        from kfops.images import build_images, plan_images
+        from kfops.images import build_images, only_for_pipelines, plan_images
 
-        commands = build_images(
-            plan_images(args.since), push=args.push, cache=args.cache, dry_run=args.dry_run
-        )
+        plans = plan_images(args.since)
+        if args.pipelines:
+            plans = only_for_pipelines(plans, [p for p in args.pipelines.split(",") if p])
+        commands = build_images(plans, push=args.push, cache=args.cache, dry_run=args.dry_run, jobs=args.jobs)
         for command in commands:
             print(shlex.join(command))
         print(f"{len(commands)} image(s) {'to build' if args.dry_run else 'built'}")

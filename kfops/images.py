@@ -8,10 +8,12 @@ changes only the images that use it.
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -307,22 +309,80 @@ def build_command(plan: ImagePlan, *, push: bool, cache: str | None) -> list[str
     return command
 
 
-def build_images(plans: list[ImagePlan], *, push: bool, cache: str | None, dry_run: bool) -> list[list[str]]:
+def components_of_pipelines(names: list[str]) -> set[str]:
+    """The components whose images the named pipelines' tasks run in.
+
+    Raises:
+        InputError: An unknown pipeline.
+    """
+    from google.protobuf import json_format
+
+    from kfops.registry import load_pipeline
+
+    by_image = {image(c): c for c in component_names()}
+    found: set[str] = set()
+    for name in names:
+        spec = json_format.MessageToDict(load_pipeline(name).pipeline_spec.deployment_spec)
+        for executor in spec.get("executors", {}).values():
+            reference = executor.get("container", {}).get("image", "")
+            if reference in by_image:
+                found.add(by_image[reference])
+    return found
+
+
+def only_for_pipelines(plans: list[ImagePlan], names: list[str]) -> list[ImagePlan]:
+    """The plan with only the images of the named pipelines left to build."""
+    wanted = components_of_pipelines(names)
+    return [
+        p
+        if p.component in wanted
+        else ImagePlan(p.component, p.image, False, f"not used by {', '.join(names)}")
+        for p in plans
+    ]
+
+
+def build_images(
+    plans: list[ImagePlan], *, push: bool, cache: str | None, dry_run: bool, jobs: int = 1
+) -> list[list[str]]:
     """Build (and optionally push) every image the plan marks; return the commands run.
+
+    With ``jobs`` > 1, that many builds run at once (BuildKit shares the base layers);
+    each build's output is printed as one block when it ends.
 
     Raises:
         KfopsError: Docker is missing or a build fails (naming the image).
     """
-    commands = [build_command(p, push=push, cache=cache) for p in plans if p.build]
+    marked = [p for p in plans if p.build]
+    commands = [build_command(p, push=push, cache=cache) for p in marked]
     if dry_run:
         return commands
     if commands and shutil.which("docker") is None:
         raise KfopsError("docker is not installed: image builds need a Docker engine with buildx")
-    for command, plan in zip(commands, [p for p in plans if p.build], strict=True):
-        print(f"building {plan.image}", flush=True)
-        result = subprocess.run(command, cwd=REPO, timeout=3600)
-        if result.returncode != 0:
-            raise KfopsError(f"docker build of {plan.image} failed (exit {result.returncode})")
+
+    def build(command: list[str], plan: ImagePlan) -> tuple[ImagePlan, int, str]:
+        started = time.monotonic()
+        if jobs <= 1:
+            print(f"building {plan.image}", flush=True)
+            result = subprocess.run(command, cwd=REPO, timeout=3600)
+            return plan, result.returncode, ""
+        done = subprocess.run(
+            command, cwd=REPO, timeout=3600, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        return (
+            plan,
+            done.returncode,
+            f"built {plan.image} in {time.monotonic() - started:.0f} s\n{done.stdout}",
+        )
+
+    failed = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        for plan, code, output in pool.map(lambda pair: build(*pair), zip(commands, marked, strict=True)):
+            if output:
+                print(output, flush=True)
+            if code != 0:
+                failed.append(f"{plan.image} (exit {code})")
+    if failed:
+        raise KfopsError(f"docker build failed: {', '.join(failed)}")
     return commands
 
 
