@@ -45,8 +45,13 @@ def _append(path: Path, text: str) -> None:
     ("edit", "expected"),
     [
         ("train/core.py", {"train"}),
-        ("ingest/data/breast_cancer.csv", {"ingest"}),
-        ("evaluate/requirements.txt", {"evaluate", "champion", "monitoring"}),  # both copy evaluate/
+        # the bundled data: builtin:// sources of monitoring and batch_predict read it too
+        ("ingest/data/breast_cancer.csv", {"ingest", "monitoring", "batch_predict"}),
+        ("ingest/core.py", {"ingest"}),
+        ("evaluate/core.py", {"evaluate", "champion", "monitoring"}),  # both copy evaluate/core.py
+        ("evaluate/requirements.txt", {"evaluate"}),  # ... but not evaluate's dependency set
+        ("monitoring/core.py", {"monitoring", "retrain_trigger"}),
+        ("monitoring/io.py", {"monitoring"}),
         ("split/Dockerfile", {"split"}),
         ("shared/store.py", set(component_names())),
         ("ingest/README.md", set()),
