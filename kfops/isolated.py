@@ -123,7 +123,25 @@ def ensure_env(component: str, envs: Path) -> tuple[ImageEnv, bool]:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
         (env.root / _READY).write_text(f"{image(component)}\n")
+    prune_stale(component, envs, keep=env.root)
     return env, True
+
+
+#: Environments of other content hashes kept per component (e.g. for switching branches).
+KEPT_STALE = 1
+
+
+def prune_stale(component: str, envs: Path, keep: Path) -> list[Path]:
+    """Remove a component's environments of older content hashes beyond the newest `KEPT_STALE`."""
+    others = sorted(
+        (p for p in envs.glob(f"{component}-*-py*") if p.is_dir() and p != keep and p.name.count("-") == 2),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    removed = others[KEPT_STALE:]
+    for path in removed:
+        shutil.rmtree(path, ignore_errors=True)
+    return removed
 
 
 def _uv_run(*args: str) -> None:

@@ -155,3 +155,15 @@ def test_environments_are_cached_per_content_hash(monkeypatch: pytest.MonkeyPatc
     assert first.root.name.startswith("split-" + image("split").rsplit(":c-", 1)[1])
     held = {p.relative_to(first.app).as_posix() for p in first.app.rglob("*") if p.is_file()}
     assert "components/split/io.py" in held and not any(h.startswith("components/train/") for h in held)
+
+
+def test_environments_of_older_hashes_are_pruned(tmp_path: Path) -> None:
+    keep = tmp_path / isolated.env_key("split")
+    old = [tmp_path / f"split-{n:016x}-py3110" for n in range(3)]
+    for age, path in enumerate(old):
+        (path / "venv").mkdir(parents=True)
+        os.utime(path, (1000 + age, 1000 + age))
+    (tmp_path / "split_other-0000000000000000-py3110").mkdir()  # another component: untouched
+    keep.mkdir()
+    assert isolated.prune_stale("split", tmp_path, keep) == [old[1], old[0]]
+    assert old[2].is_dir() and keep.is_dir() and (tmp_path / "split_other-0000000000000000-py3110").is_dir()
