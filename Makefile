@@ -1,7 +1,7 @@
 # Developer entry points that need more than the Python test suite.
 #
 #   make e2e    the kind end-to-end suite (tests/e2e): needs Docker (>= 4 CPUs, 8 GiB),
-#               kind v0.32.0 and kubectl on PATH; about 15 minutes on a cold cache.
+#               kind v0.32.0 and kubectl on PATH; 25-40 minutes (budget: tests/e2e/README.md).
 #               KFOPS_E2E_KEEP=1 keeps the cluster, KFOPS_E2E_CLUSTER=<name> reuses one;
 #               KFOPS_E2E=required fails (instead of skipping) when Docker or kind is missing.
 

@@ -1,12 +1,15 @@
-"""The one place that says which image each component runs in.
+"""The one place that says what enters each component's image and how it is referenced.
 
-Component names come from the folders under ``components/`` that have a
-``Dockerfile`` (one source of truth). Every image is tagged with a content hash of
-exactly what goes into it: its own folder (code, data, ``Dockerfile`` and
-``requirements.txt``, i.e. its own resolved dependency set), the shared runtime code
-it copies, and ``components/__init__.py``; documentation (``*.md``) is left out. So
-a tag is known on a pull request before anything is built, never moves (ECR tags are
-immutable), and changes only when that image's inputs change.
+``EXTRA_INPUTS`` declares every image: its name (a folder under ``components/``) and the
+paths under ``components/`` it copies besides the shared runtime code (``SHARED_INPUTS``)
+and its own folder. Everything else follows from it: the Dockerfiles are generated
+from it (``kfops images dockerfiles``; a test fails while one is stale), the
+dependency set is the ``pyproject.toml`` group ``image-<name>`` (exported to
+``components/<name>/requirements.txt`` by ``kfops images lock``), the isolated local
+runs (``kfops run --isolated``) build each task's tree from it, and every image is
+tagged with a content hash of exactly those files (documentation, ``*.md``, left
+out). So a tag is known on a pull request before anything is built, never moves
+(ECR tags are immutable), and changes only when that image's inputs change.
 
 The registry defaults to a local placeholder so that a fresh clone compiles with
 no registry configured; set ``KFOPS_IMAGE_REGISTRY`` (e.g.
@@ -25,20 +28,36 @@ REGISTRY_ENV = "KFOPS_IMAGE_REGISTRY"
 DEFAULT_REGISTRY = "kfops.local"
 IMAGE_PREFIX = "kfops-"
 TAG_PREFIX = "c-"
-SHARED_INPUTS = ("__init__.py", "shared")  # what every Dockerfile copies besides its own folder
-#: Other components' folders an image also copies, because its code imports them
-#: (each Dockerfile's COPY lines must match; tests/test_images.py checks it).
+SHARED_INPUTS = ("__init__.py", "shared")  # what every image copies besides its own folder
+#: The bundled datasets that ``builtin://`` sources read (``resources.files("components.ingest")``).
+BUNDLED_DATA = ("ingest/__init__.py", "ingest/data")
+#: Every image and the other paths under components/ it copies (folders or single files),
+#: because the code reachable from its task imports or reads them (tests/test_image_reach.py
+#: checks it). The one declaration of what enters an image.
 EXTRA_INPUTS: dict[str, tuple[str, ...]] = {
-    "champion": ("evaluate",),
-    "monitoring": ("evaluate",),
-    "retrain_trigger": ("monitoring", "kfp_api"),  # kfp_api: the one KFP API client
+    "batch_predict": BUNDLED_DATA,
+    "champion": ("evaluate/__init__.py", "evaluate/core.py"),
+    "evaluate": (),
+    "ingest": (),
+    "metrics_store": (),
+    "model_storage": (),
+    "monitoring": ("evaluate/__init__.py", "evaluate/core.py", *BUNDLED_DATA),
+    "preprocess": (),
+    "retrain_trigger": ("monitoring/core.py", "kfp_api"),  # kfp_api: the one KFP API client
+    "split": (),
+    "train": (),
 }
 _SKIPPED_SUFFIXES = (".md", ".pyc")
 
 
 def component_names() -> tuple[str, ...]:
-    """Names of all components (folders with a Dockerfile), sorted."""
-    return tuple(sorted(p.parent.name for p in COMPONENTS_DIR.glob("*/Dockerfile")))
+    """Names of all components (one image each), sorted."""
+    return tuple(sorted(EXTRA_INPUTS))
+
+
+def copied_paths(component: str) -> tuple[str, ...]:
+    """The paths under ``components/`` an image copies, in Dockerfile order."""
+    return (*SHARED_INPUTS, *EXTRA_INPUTS.get(component, ()), component)
 
 
 def repository(component: str) -> str:
@@ -49,13 +68,13 @@ def repository(component: str) -> str:
 def image_inputs(component: str, root: Path = COMPONENTS_DIR) -> list[Path]:
     """The files that go into a component's image, sorted (what its tag hashes)."""
     files: list[Path] = []
-    for entry in (*SHARED_INPUTS, *EXTRA_INPUTS.get(component, ()), component):
+    for entry in copied_paths(component):
         path = root / entry
         candidates = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
         files += [
             p for p in candidates if "__pycache__" not in p.parts and not p.name.endswith(_SKIPPED_SUFFIXES)
         ]
-    return sorted(files)
+    return sorted(set(files))
 
 
 def content_hash(component: str, root: Path = COMPONENTS_DIR) -> str:

@@ -43,6 +43,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--store", help="store root (default: .kfops/store or $KFOPS_STORE)")
     run.add_argument("-v", "--verbose", action="store_true", help="stream every task's output")
     run.add_argument(
+        "--runner",
+        choices=["subprocess", "isolated", "docker"],
+        default="subprocess",
+        help="subprocess: every task in this environment (default); isolated: each task with only "
+        "what its image holds (locked requirements, copied files); docker: the images themselves",
+    )
+    run.add_argument(
+        "--isolated",
+        dest="runner",
+        action="store_const",
+        const="isolated",
+        help="short for --runner isolated",
+    )
+    run.add_argument(
         "--dry-run", action="store_true", help="monitoring: say which retraining would start, start none"
     )
 
@@ -179,8 +193,20 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--push", action="store_true", help="push to the registry (main only)")
     build.add_argument("--cache", choices=["gha"], help="buildx cache backend (GitHub Actions)")
     build.add_argument("--dry-run", action="store_true", help="print the docker commands only")
+    build.add_argument(
+        "--pipelines",
+        help="only the images these pipelines run in (comma-separated, e.g. training,monitoring)",
+    )
+    build.add_argument("--jobs", type=int, default=1, help="builds at once (default 1)")
     lock = images_cmd.add_parser("lock", help="export each image's pinned requirements from uv.lock")
     lock.add_argument("--check", action="store_true", help="exit 1 if a requirements file is stale")
+    dockerfiles = images_cmd.add_parser(
+        "dockerfiles", help="write each image's Dockerfile from its declaration (components/images.py)"
+    )
+    dockerfiles.add_argument("--check", action="store_true", help="exit 1 if a Dockerfile is stale")
+    images_cmd.add_parser(
+        "check", help="exit 1 if a task reaches a module, file or package its image lacks (static)"
+    )
     return parser
 
 
@@ -192,13 +218,23 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         from kfops.continuous import run_monitoring_locally
 
         run_monitoring_locally(
-            args.param, settings, store=args.store, verbose=args.verbose, dry_run=args.dry_run
+            args.param,
+            settings,
+            store=args.store,
+            verbose=args.verbose,
+            dry_run=args.dry_run,
+            runner=args.runner,
         )
         return 0
     if args.dry_run:
         raise InputError("--dry-run applies to the monitoring pipeline only")
     result = run_pipeline(
-        args.pipeline, args.param, settings=settings, store=args.store, verbose=args.verbose
+        args.pipeline,
+        args.param,
+        settings=settings,
+        store=args.store,
+        verbose=args.verbose,
+        runner=args.runner,
     )
     record = parse_record(result.output)
     print(run_summary(args.pipeline, result.seconds, record, str(result.log_path)))
@@ -285,11 +321,12 @@ def _images(args: argparse.Namespace) -> int:
     if args.images_command == "build":
         import shlex
 
-        from kfops.images import build_images, plan_images
+        from kfops.images import build_images, only_for_pipelines, plan_images
 
-        commands = build_images(
-            plan_images(args.since), push=args.push, cache=args.cache, dry_run=args.dry_run
-        )
+        plans = plan_images(args.since)
+        if args.pipelines:
+            plans = only_for_pipelines(plans, [p for p in args.pipelines.split(",") if p])
+        commands = build_images(plans, push=args.push, cache=args.cache, dry_run=args.dry_run, jobs=args.jobs)
         for command in commands:
             print(shlex.join(command))
         print(f"{len(commands)} image(s) {'to build' if args.dry_run else 'built'}")
@@ -300,6 +337,28 @@ def _images(args: argparse.Namespace) -> int:
         changed = lock_images(check=args.check)
         if args.check and changed:
             print(f"stale requirements.txt (run `kfops images lock`): {', '.join(changed)}", file=sys.stderr)
+            return 1
+        print(f"{'stale' if args.check else 'updated'}: {', '.join(changed) or 'none'}")
+        return 0
+    if args.images_command == "check":
+        from kfops.image_reach import check_images
+
+        found = {name: problems for name, problems in check_images().items() if problems}
+        for name, problems in found.items():
+            for problem in problems:
+                print(f"{name}: {problem}", file=sys.stderr)
+        print(
+            f"{len(found)} image(s) lack what their task reaches"
+            if found
+            else "every image holds what its task reaches"
+        )
+        return 1 if found else 0
+    if args.images_command == "dockerfiles":
+        from kfops.images import write_dockerfiles
+
+        changed = write_dockerfiles(check=args.check)
+        if args.check and changed:
+            print(f"stale Dockerfile (run `kfops images dockerfiles`): {', '.join(changed)}", file=sys.stderr)
             return 1
         print(f"{'stale' if args.check else 'updated'}: {', '.join(changed) or 'none'}")
         return 0

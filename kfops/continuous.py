@@ -44,18 +44,24 @@ def window_summary(record: dict[str, Any]) -> str:
 
 
 def run_monitoring_locally(
-    pairs: list[str], settings: Settings, *, store: str | None, verbose: bool, dry_run: bool
+    pairs: list[str],
+    settings: Settings,
+    *,
+    store: str | None,
+    verbose: bool,
+    dry_run: bool,
+    runner: str = "subprocess",
 ) -> tuple[RunResult, dict[str, Any], dict[str, Any] | None]:
     """Run the monitoring pipeline; when the rule fires, start (or, dry, describe) a local retraining.
 
     Returns:
         The monitoring run, its window record, and the trigger record (``None`` when
-        nothing was started).
+        nothing was started). ``runner`` (see ``run_pipeline``) applies to the retraining too.
     """
     host = _params(pairs).get("kfp_host")
     if host is None:
         pairs = [*pairs, "kfp_host="]  # local: the trigger task defers to us
-    result = run_pipeline("monitoring", pairs, settings=settings, store=store, verbose=verbose)
+    result = run_pipeline("monitoring", pairs, settings=settings, store=store, verbose=verbose, runner=runner)
     window = json.loads(Path(result.output.path).read_text())
     print(f"Pipeline 'monitoring' succeeded in {result.seconds:.1f} s\n{window_summary(window)}")
     if not window["decision"]["retrain"]:
@@ -81,6 +87,7 @@ def run_monitoring_locally(
         settings=settings,
         store=result.store,
         verbose=verbose,
+        runner=runner,
     )
     record = parse_record(trained.output)
     trigger = trigger_record(

@@ -8,10 +8,12 @@ changes only the images that use it.
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from components.images import (
     COMPONENTS_DIR,
     DEFAULT_REGISTRY,
     component_names,
+    copied_paths,
     image,
     image_inputs,
     registry,
@@ -90,6 +93,70 @@ def lock_images(check: bool = False) -> list[str]:
         changed.append(name)
         if not check:
             tmp = path.with_name(".requirements.txt.tmp")
+            tmp.write_text(text)
+            tmp.replace(path)
+    return changed
+
+
+#: The base image of every component image (Python as on the project's .venv: 3.11).
+BASE_IMAGE = "python:3.11.14-slim-bookworm"
+#: The user the tasks run as (no root in a pod; files a task writes belong to it).
+IMAGE_UID = 10001
+
+_DOCKERFILE = """\
+# Image of the `{name}` component. GENERATED from components/images.py by
+# `kfops images dockerfiles`; do not edit (a test fails while this file is stale).
+# Build from the repository root:
+#   docker build -f components/{name}/Dockerfile -t "$(kfops images ref {name})" .
+# Pinned, hash-checked dependencies come from components/{name}/requirements.txt
+# (group {group} of pyproject.toml, exported from uv.lock by `kfops images lock`);
+# the task command is `python3 -m kfp.dsl.executor_main`.
+FROM {base}
+
+ENV PYTHONUNBUFFERED=1 \\
+    PIP_NO_CACHE_DIR=1 \\
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \\
+    PYTHONPATH=/app
+
+WORKDIR /app
+
+COPY components/{name}/requirements.txt /tmp/requirements.txt
+RUN pip install --no-cache-dir --no-deps --require-hashes -r /tmp/requirements.txt \\
+    && rm /tmp/requirements.txt \\
+    && useradd --uid {uid} --no-create-home --shell /usr/sbin/nologin kfops
+
+{copies}
+RUN python -m compileall -q components
+
+USER {uid}
+# A batch task, not a service: there is nothing to health-check.
+HEALTHCHECK NONE
+"""
+
+
+def render_dockerfile(component: str) -> str:
+    """The Dockerfile of a component's image, from its declaration in ``components/images.py``."""
+    copies = "\n".join(f"COPY components/{p} components/{p}" for p in copied_paths(component))
+    return _DOCKERFILE.format(
+        name=component, group=dependency_group(component), base=BASE_IMAGE, uid=IMAGE_UID, copies=copies
+    )
+
+
+def write_dockerfiles(check: bool = False) -> list[str]:
+    """Write (or, with ``check``, compare) every component's generated Dockerfile.
+
+    Returns:
+        The components whose Dockerfile was (or, with ``check``, would be) changed.
+    """
+    changed = []
+    for name in component_names():
+        path = COMPONENTS_DIR / name / "Dockerfile"
+        text = render_dockerfile(name)
+        if path.is_file() and path.read_text() == text:
+            continue
+        changed.append(name)
+        if not check:
+            tmp = path.with_name(".Dockerfile.tmp")
             tmp.write_text(text)
             tmp.replace(path)
     return changed
@@ -242,22 +309,80 @@ def build_command(plan: ImagePlan, *, push: bool, cache: str | None) -> list[str
     return command
 
 
-def build_images(plans: list[ImagePlan], *, push: bool, cache: str | None, dry_run: bool) -> list[list[str]]:
+def components_of_pipelines(names: list[str]) -> set[str]:
+    """The components whose images the named pipelines' tasks run in.
+
+    Raises:
+        InputError: An unknown pipeline.
+    """
+    from google.protobuf import json_format
+
+    from kfops.registry import load_pipeline
+
+    by_image = {image(c): c for c in component_names()}
+    found: set[str] = set()
+    for name in names:
+        spec = json_format.MessageToDict(load_pipeline(name).pipeline_spec.deployment_spec)
+        for executor in spec.get("executors", {}).values():
+            reference = executor.get("container", {}).get("image", "")
+            if reference in by_image:
+                found.add(by_image[reference])
+    return found
+
+
+def only_for_pipelines(plans: list[ImagePlan], names: list[str]) -> list[ImagePlan]:
+    """The plan with only the images of the named pipelines left to build."""
+    wanted = components_of_pipelines(names)
+    return [
+        p
+        if p.component in wanted
+        else ImagePlan(p.component, p.image, False, f"not used by {', '.join(names)}")
+        for p in plans
+    ]
+
+
+def build_images(
+    plans: list[ImagePlan], *, push: bool, cache: str | None, dry_run: bool, jobs: int = 1
+) -> list[list[str]]:
     """Build (and optionally push) every image the plan marks; return the commands run.
+
+    With ``jobs`` > 1, that many builds run at once (BuildKit shares the base layers);
+    each build's output is printed as one block when it ends.
 
     Raises:
         KfopsError: Docker is missing or a build fails (naming the image).
     """
-    commands = [build_command(p, push=push, cache=cache) for p in plans if p.build]
+    marked = [p for p in plans if p.build]
+    commands = [build_command(p, push=push, cache=cache) for p in marked]
     if dry_run:
         return commands
     if commands and shutil.which("docker") is None:
         raise KfopsError("docker is not installed: image builds need a Docker engine with buildx")
-    for command, plan in zip(commands, [p for p in plans if p.build], strict=True):
-        print(f"building {plan.image}", flush=True)
-        result = subprocess.run(command, cwd=REPO, timeout=3600)
-        if result.returncode != 0:
-            raise KfopsError(f"docker build of {plan.image} failed (exit {result.returncode})")
+
+    def build(command: list[str], plan: ImagePlan) -> tuple[ImagePlan, int, str]:
+        started = time.monotonic()
+        if jobs <= 1:
+            print(f"building {plan.image}", flush=True)
+            result = subprocess.run(command, cwd=REPO, timeout=3600)
+            return plan, result.returncode, ""
+        done = subprocess.run(
+            command, cwd=REPO, timeout=3600, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        return (
+            plan,
+            done.returncode,
+            f"built {plan.image} in {time.monotonic() - started:.0f} s\n{done.stdout}",
+        )
+
+    failed = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        for plan, code, output in pool.map(lambda pair: build(*pair), zip(commands, marked, strict=True)):
+            if output:
+                print(output, flush=True)
+            if code != 0:
+                failed.append(f"{plan.image} (exit {code})")
+    if failed:
+        raise KfopsError(f"docker build failed: {', '.join(failed)}")
     return commands
 
 

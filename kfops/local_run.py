@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -76,6 +77,7 @@ def run_pipeline(
     settings: Settings,
     store: str | None = None,
     verbose: bool = False,
+    runner: str = "subprocess",
 ) -> RunResult:
     """Run pipeline ``name`` locally, each task in its own process, as on a cluster.
 
@@ -85,6 +87,9 @@ def run_pipeline(
         settings: Local settings (default store, runs directory).
         store: Store URI (default: ``settings.store``).
         verbose: Stream every task's output instead of one line per task.
+        runner: ``subprocess`` (every task in this environment), ``isolated`` (each task
+            with only what its image holds, see ``kfops/isolated.py``) or ``docker`` (the
+            images themselves, see ``kfops/docker_run.py``).
 
     Returns:
         The run's result.
@@ -96,6 +101,8 @@ def run_pipeline(
     """
     from kfp import local
 
+    if runner not in RUNNERS:
+        raise InputError(f"unknown runner {runner!r}; known: {', '.join(RUNNERS)}")
     pipeline = load_pipeline(name)
     declared = pipeline_parameters(pipeline)
     args = parse_params(pairs, declared)
@@ -112,33 +119,75 @@ def run_pipeline(
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     log_path = settings.runs_dir / f"{name}-{stamp}.log"
     total = len(pipeline.pipeline_spec.root.dag.tasks)
-    fd, error_file = tempfile.mkstemp(prefix="kfops-errors-", suffix=".txt")
-    os.close(fd)
     started = time.monotonic()
-    print(f"Running pipeline '{name}' locally (kfp.local, one process per task)", flush=True)
-    try:
-        local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(settings.runs_dir))
-        with (
-            open(log_path, "w", encoding="utf-8") as log,
-            _env(ERROR_FILE_ENV, error_file),
-            warnings.catch_warnings(),
-        ):
-            # Expected locally: resource requests and images only apply on a cluster,
-            # and the tasks run the images' code from this environment on purpose.
-            warnings.filterwarnings("ignore", message=".*no effect in the current local runner")
-            warnings.filterwarnings("ignore", message=".*custom or non-Python base image")
-            progress = TaskProgress(sys.stdout, log, total, verbose)
-            with contextlib.redirect_stdout(progress):
-                try:
-                    task = pipeline(**args)
-                except RuntimeError as exc:
-                    raise _failure(exc, error_file, log_path) from None
-                finally:
-                    progress.write("\n")
-        output = getattr(task, "output", None)
-    finally:
-        Path(error_file).unlink(missing_ok=True)
+    with contextlib.ExitStack() as stack:
+        if runner == "docker":
+            from kfops import docker_run
+
+            pipeline_root, local_runner, error_file = docker_run.prepare(pipeline, settings, args["store"])
+            stack.callback(Path(error_file).unlink, missing_ok=True)
+            print(
+                f"Running pipeline '{name}' locally (kfp.local, each task in its image, Docker)", flush=True
+            )
+        else:
+            pipeline_root, local_runner = str(settings.runs_dir), local.SubprocessRunner(use_venv=False)
+            fd, error_file = tempfile.mkstemp(prefix="kfops-errors-", suffix=".txt")
+            os.close(fd)
+            stack.callback(Path(error_file).unlink, missing_ok=True)
+            if runner == "isolated":
+                from kfops import isolated
+
+                prepared = isolated.prepare(pipeline, settings.runs_dir.parent)
+                stack.enter_context(isolated.isolated_tasks(prepared.envs))
+                built = f"built {', '.join(prepared.built)}" if prepared.built else "all cached"
+                print(
+                    f"Running pipeline '{name}' locally (kfp.local, each task with only its image's "
+                    f"environment: {len(set(prepared.envs.values()))} image(s), {built}, "
+                    f"{prepared.seconds:.1f} s)",
+                    flush=True,
+                )
+            else:
+                print(f"Running pipeline '{name}' locally (kfp.local, one process per task)", flush=True)
+        output = _run_tasks(pipeline, args, local_runner, pipeline_root, error_file, log_path, total, verbose)
     return RunResult(name, output, time.monotonic() - started, log_path, args["store"])
+
+
+#: How tasks run locally (``kfops run --runner``).
+RUNNERS = ("subprocess", "isolated", "docker")
+
+
+def _run_tasks(
+    pipeline: Any,
+    args: dict[str, Any],
+    local_runner: Any,
+    pipeline_root: str,
+    error_file: str,
+    log_path: Path,
+    total: int,
+    verbose: bool,
+) -> Any:
+    from kfp import local
+
+    local.init(runner=local_runner, pipeline_root=pipeline_root)
+    with (
+        open(log_path, "w", encoding="utf-8") as log,
+        _env(ERROR_FILE_ENV, error_file),
+        warnings.catch_warnings(),
+    ):
+        # Expected locally: resource requests and images only apply on a cluster,
+        # and the tasks run the images' code from this environment on purpose.
+        warnings.filterwarnings("ignore", message=".*no effect in the current local runner")
+        warnings.filterwarnings("ignore", message=".*custom or non-Python base image")
+        progress = TaskProgress(sys.stdout, log, total, verbose)
+        with contextlib.redirect_stdout(progress):
+            try:
+                task = pipeline(**args)
+            except RuntimeError as exc:
+                progress.flush()
+                raise _failure(exc, error_file, log_path) from None
+            finally:
+                progress.write("\n")
+    return getattr(task, "output", None)
 
 
 def _failure(exc: RuntimeError, error_file: str, log_path: Path) -> PipelineFailed:
@@ -147,7 +196,23 @@ def _failure(exc: RuntimeError, error_file: str, log_path: Path) -> PipelineFail
     if reasons:
         code, _, message = reasons[0].partition("\t")
         return PipelineFailed(message, int(code) if code.isdigit() else 1)
-    return PipelineFailed(f"{' '.join(str(exc).split())} (full log: {log_path})")
+    cause = _last_error_line(log_path)
+    message = _ANSI.sub("", " ".join(str(exc).split()))
+    return PipelineFailed(f"{message}{f': {cause}' if cause else ''} (full log: {log_path})")
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_ERROR_LINE = re.compile(r"^(?:kfops isolated: .+|[\w.]+(?:Error|Exception): .+)$")
+
+
+def _last_error_line(log_path: Path) -> str:
+    """The last exception line a task printed (e.g. ``ModuleNotFoundError: ...``), if any."""
+    try:
+        lines = log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ""
+    found = [line.strip() for line in lines if _ERROR_LINE.match(line.strip())]
+    return found[-1] if found else ""
 
 
 @contextlib.contextmanager

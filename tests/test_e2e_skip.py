@@ -119,3 +119,25 @@ def test_the_suite_and_the_workflow_pin_the_same_versions() -> None:
     (kind_step,) = [s for s in workflow["jobs"]["kind"]["steps"] if "helm/kind-action@" in s.get("uses", "")]
     assert kind_step["with"]["version"] == harness.KIND_VERSION
     assert "KFOPS_E2E ?= 1" in (REPO / "Makefile").read_text()
+
+
+def test_the_session_deadline_cuts_every_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    """KFOPS_E2E_DEADLINE (CI: the job's end minus time for diagnostics): a slow phase fails the
+    suite, which then writes its logs and junit, instead of the job being killed without them."""
+    monkeypatch.setenv(harness.ENV_DEADLINE, str(time.time() + 2))
+    assert harness.within_deadline(harness.BUILD_TIMEOUT) <= 2
+    started = time.monotonic()
+    with pytest.raises(harness.CommandError, match="timed out"):
+        harness.run(["sleep", "30"], timeout=harness.BUILD_TIMEOUT)
+    assert time.monotonic() - started < 10
+    monkeypatch.delenv(harness.ENV_DEADLINE)
+    assert harness.within_deadline(harness.LOAD_TIMEOUT) == harness.LOAD_TIMEOUT
+
+
+def test_every_phase_timeout_is_below_the_job_timeout() -> None:
+    workflow = yaml.safe_load((REPO / ".github" / "workflows" / "e2e.yml").read_text())
+    job = workflow["jobs"]["kind"]["timeout-minutes"] * 60
+    for timeout in (harness.BUILD_TIMEOUT, harness.LOAD_TIMEOUT, harness.RUN_TIMEOUT):
+        assert timeout < job
+    suite = next(s for s in workflow["jobs"]["kind"]["steps"] if "make e2e" in s.get("run", ""))
+    assert harness.ENV_DEADLINE in suite["run"]  # the suite ends before the job does

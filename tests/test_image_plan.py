@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -44,8 +45,13 @@ def _append(path: Path, text: str) -> None:
     ("edit", "expected"),
     [
         ("train/core.py", {"train"}),
-        ("ingest/data/breast_cancer.csv", {"ingest"}),
-        ("evaluate/requirements.txt", {"evaluate", "champion", "monitoring"}),  # both copy evaluate/
+        # the bundled data: builtin:// sources of monitoring and batch_predict read it too
+        ("ingest/data/breast_cancer.csv", {"ingest", "monitoring", "batch_predict"}),
+        ("ingest/core.py", {"ingest"}),
+        ("evaluate/core.py", {"evaluate", "champion", "monitoring"}),  # both copy evaluate/core.py
+        ("evaluate/requirements.txt", {"evaluate"}),  # ... but not evaluate's dependency set
+        ("monitoring/core.py", {"monitoring", "retrain_trigger"}),
+        ("monitoring/io.py", {"monitoring"}),
         ("split/Dockerfile", {"split"}),
         ("shared/store.py", set(component_names())),
         ("ingest/README.md", set()),
@@ -143,3 +149,28 @@ def test_build_without_docker_fails_clearly(tmp_path: Path) -> None:
         result.stderr.strip()
         == "error: docker is not installed: image builds need a Docker engine with buildx"
     )
+
+
+def test_build_only_the_images_of_named_pipelines_in_parallel(tmp_path: Path) -> None:
+    """What the e2e job builds: the images of the pipelines it runs, several builds at once."""
+    log = tmp_path / "calls.txt"
+    fake = tmp_path / "bin" / "docker"
+    fake.parent.mkdir()
+    # each build takes 1 s: three at once finish ten builds in ~4 s, one by one in ~10 s
+    fake.write_text(f'#!/bin/sh\necho "start $*" >> {log}\nsleep 1\necho "end" >> {log}\n')
+    fake.chmod(0o755)
+    path = f"{fake.parent}:{os.environ['PATH']}"
+    result = run_kfops(
+        "images", "build", "--pipelines", "training,monitoring", "--jobs", "3", env={"PATH": path}
+    )
+    assert result.returncode == 0, result.stderr
+    lines = log.read_text().splitlines()
+    builds = [line for line in lines if line.startswith("start ")]
+    assert len(builds) == len(component_names()) - 1
+    assert not any("components/batch_predict/" in b for b in builds)  # inference is not run
+    overlap = max(
+        sum(1 for line in lines[: i + 1] if line.startswith("start ")) - lines[: i + 1].count("end")
+        for i in range(len(lines))
+    )
+    assert overlap == 3  # builds ran at once, never more than --jobs
+    assert re.search(r"^built \S+/kfops-train:c-\w+ in \d+ s$", result.stdout, re.M), result.stdout

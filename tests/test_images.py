@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from components.images import EXTRA_INPUTS, component_names, image, repository
-from kfops.images import lock_images
+from components.images import COMPONENTS_DIR, EXTRA_INPUTS, component_names, image, image_inputs, repository
+from kfops.images import dependency_group, lock_images, write_dockerfiles
 from tests.conftest import REPO
 
 DOCKERFILES = {name: REPO / "components" / name / "Dockerfile" for name in component_names()}
@@ -32,8 +32,36 @@ def test_dockerfile_is_slim_pinned_non_root_and_copies_only_its_code(name: str) 
     assert "--require-hashes" in text and "--no-deps" in text
     user = re.findall(r"^USER (\S+)", text, re.M)
     assert user and user[-1] not in ("root", "0")
-    copied = set(re.findall(r"^COPY components/(\w+)", text, re.M))
-    assert copied == {"__init__", "shared", name, *EXTRA_INPUTS.get(name, ())}
+    copied = re.findall(r"^COPY components/(\S+) components/(\S+)$", text, re.M)
+    assert [src for src, dst in copied if src == dst] == ["__init__.py", "shared", *EXTRA_INPUTS[name], name]
+    assert len(copied) == len(EXTRA_INPUTS[name]) + 3  # nothing else enters the image
+
+
+def test_dockerfiles_are_generated_from_the_declaration() -> None:
+    """`kfops images dockerfiles --check`: the one declaration (components/images.py) and the files agree."""
+    assert write_dockerfiles(check=True) == []
+
+
+def test_every_component_folder_is_declared_and_has_its_own_dependency_group() -> None:
+    import tomllib
+
+    folders = {p.parent.name for p in COMPONENTS_DIR.glob("*/component.py")}
+    assert set(component_names()) == folders
+    groups = {
+        g
+        for g in tomllib.loads((REPO / "pyproject.toml").read_text())["dependency-groups"]
+        if g.startswith("image-")
+    }
+    assert groups == {dependency_group(name) for name in component_names()}
+    for name, extras in EXTRA_INPUTS.items():
+        for extra in extras:
+            assert (COMPONENTS_DIR / extra).exists(), f"{name}: {extra} does not exist"
+
+
+def test_content_hash_covers_exactly_the_declared_paths() -> None:
+    files = {p.relative_to(COMPONENTS_DIR).as_posix() for p in image_inputs("monitoring")}
+    assert "monitoring/io.py" in files and "evaluate/core.py" in files and "shared/store.py" in files
+    assert not any(f.startswith(("train/", "kfp_api/")) or f.endswith(".md") for f in files)
 
 
 @pytest.mark.parametrize("name", component_names())

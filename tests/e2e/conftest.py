@@ -27,8 +27,13 @@ from typing import Any
 
 import pytest
 
-from components.images import DEFAULT_REGISTRY
+from components.images import DEFAULT_REGISTRY, image
+from kfops.images import components_of_pipelines
 from tests.e2e import harness as h
+
+#: The pipelines the suite runs on the cluster (their images are built and loaded; the others
+#: are deployed only).
+RUN_PIPELINES = ("training", "monitoring")
 
 E2E_DIR = Path(__file__).resolve().parent
 KFOPS = [sys.executable, "-m", "kfops"]
@@ -221,27 +226,35 @@ def platform(compiled: list[Path], cluster: h.Kubectl, settings: Settings, names
     cluster.wait_crds()
     cluster.apply_kustomization(h.CLUSTER_DIR / "kfp")
 
-    # Build while KFP's images are pulled: the same command CI and developers run, the same tags.
-    build = [*KFOPS, "images", "build"] + (["--cache", settings.image_cache] if settings.image_cache else [])
-    try:
-        h.run(build, timeout=2400, env=kfops_env({}))
-    except h.CommandError:
-        if not settings.image_cache:
-            raise
-        # An unavailable layer cache is not a test failure: build without it.
-        h.run([*KFOPS, "images", "build"], timeout=2400, env=kfops_env({}))
-    images = sorted(
-        {
-            line.split()[1]
-            for line in h.run([*KFOPS, "images", "list"], timeout=120, env=kfops_env({})).stdout.splitlines()
-            if line.strip()
-        }
-    )
-    referenced = set().union(*(_images_of(path) for path in compiled))
+    # Build while KFP's images are pulled: the same command CI and developers run, the same tags,
+    # only the images of the pipelines the suite runs, three at once. CI builds them before the
+    # cluster exists (and runs training on them with `kfops run --runner docker`): then nothing
+    # is left to build here.
+    h.disk_report("before the image build", settings.log_dir)
+    images = sorted(image(c) for c in components_of_pipelines(list(RUN_PIPELINES)))
+    if h.local_images_missing(images):
+        build = [*KFOPS, "images", "build", "--pipelines", ",".join(RUN_PIPELINES), "--jobs", "3"]
+        try:
+            h.run(
+                build + (["--cache", settings.image_cache] if settings.image_cache else []),
+                timeout=h.BUILD_TIMEOUT,
+                env=kfops_env({}),
+            )
+        except h.CommandError:
+            if not settings.image_cache:
+                raise
+            # An unavailable layer cache is not a test failure: build without it.
+            h.run(build, timeout=h.BUILD_TIMEOUT, env=kfops_env({}))
+        h.disk_report("after the image build", settings.log_dir)
+    referenced = set().union(*(_images_of(path) for path in compiled if path.stem in RUN_PIPELINES))
     assert referenced <= set(images), (
         f"pipelines reference images kfops does not build: {referenced - set(images)}"
     )
     h.load_images(settings.cluster, images)
+    h.disk_report("after kind load", settings.log_dir)
+    if os.environ.get(h.ENV_PRUNE) == "1":
+        h.prune_host_images(images)
+        h.disk_report("after removing the host's copies", settings.log_dir)
 
     cluster.wait_available("cert-manager", h.CERT_MANAGER_DEPLOYMENTS, timeout=600)
     cluster.apply_kustomization(h.CLUSTER_DIR / "poddefaults")  # retried while cert-manager's webhook starts
@@ -260,6 +273,7 @@ def platform(compiled: list[Path], cluster: h.Kubectl, settings: Settings, names
             f"{free_cpu:.2f} CPU and {free_memory / 2**30:.1f} GiB are free after KFP; give Docker more "
             "(at least 4 CPUs and 8 GiB) or use a 4-CPU runner"
         )
+    h.disk_report("KFP ready", settings.log_dir)
     return Platform(images=images)
 
 
@@ -552,10 +566,15 @@ def start_and_wait(
     pipeline: str,
     parameters: dict[str, Any],
     *,
-    timeout: float = 900,
+    forward: h.PortForward,
+    timeout: float = h.RUN_TIMEOUT,
 ) -> Any:
     """Run the deployed version of ``pipeline`` and wait for a final state (failing fast on pods
-    that can never start, e.g. an image the node does not have)."""
+    that can never start, e.g. an image the node does not have).
+
+    The whole run is polled through ``forward`` (the port-forward to the KFP API): it is
+    re-established in the loop when it died or a poll fails, so one broken stream does not
+    fail a run that is fine on the cluster."""
     import time
 
     from kfp_server_api import V2beta1PipelineVersionReference, V2beta1Run, V2beta1RuntimeConfig
@@ -571,9 +590,20 @@ def start_and_wait(
             runtime_config=V2beta1RuntimeConfig(parameters=parameters),
         )
     )
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + h.within_deadline(timeout)
+    failures = 0
     while True:
-        current = client.get_run(run.run_id)
+        try:
+            forward.ensure()
+            current = client.get_run(run.run_id)
+        except Exception as exc:  # a broken forward surfaces as any connection error of the client
+            failures += 1
+            if failures > 5 or time.monotonic() > deadline:
+                pytest.fail(f"{pipeline} run {run.run_id}: the KFP API stays unreachable: {exc}")
+            print(f"polling {pipeline} run {run.run_id} failed ({exc}); re-establishing the port-forward")
+            forward.restart()
+            continue
+        failures = 0
         state = str(current.state or "").upper()
         if state in TERMINAL:
             return current
@@ -606,7 +636,12 @@ class TrainingRun:
 
 @pytest.fixture(scope="session")
 def training_run(
-    kfp_client: Any, cluster: h.Kubectl, namespace: str, first_deploy: Deploy, store: ObjectStore
+    kfp_client: Any,
+    kfp_api: h.PortForward,
+    cluster: h.Kubectl,
+    namespace: str,
+    first_deploy: Deploy,
+    store: ObjectStore,
 ) -> TrainingRun:
     """The deployed training pipeline run to completion on the session's store (its model
     becomes the first champion)."""
@@ -618,6 +653,7 @@ def training_run(
         first_deploy,
         "training",
         {"store": store.uri, "model_name": model_name},
+        forward=kfp_api,
     )
     assert str(run.state).upper() == "SUCCEEDED", run_summary(run)
     return TrainingRun(run, model_name)

@@ -49,6 +49,16 @@ ENV_NODE_IMAGE = "KFOPS_E2E_NODE_IMAGE"  # override the node image (CI: the cach
 ENV_IMAGE_CACHE = "KFOPS_E2E_IMAGE_CACHE"  # "gha": buildx layer cache of GitHub Actions
 ENV_LOG_DIR = "KFOPS_E2E_LOG_DIR"  # where failed pods' logs go (default build/e2e-logs)
 ENV_DETECT_TIMEOUT = "KFOPS_E2E_DETECT_TIMEOUT"  # seconds `docker info` may take (default 15)
+#: Unix time by which the session must be over (CI: the job's timeout minus the time that the
+#: diagnostics, the junit report and the cache saves need). Every command and wait is cut to
+#: it, so a slow phase fails the suite (with logs) instead of the job being killed (without).
+ENV_DEADLINE = "KFOPS_E2E_DEADLINE"
+ENV_PRUNE = "KFOPS_E2E_PRUNE_IMAGES"  # "1" (CI): remove the host's copies once kind has them
+
+# Phase timeouts, in seconds (tests/e2e/README.md has the budget; each is below the job's).
+BUILD_TIMEOUT = 1500  # the images of the pipelines the suite runs, 3 at once (cold: ~12 min)
+LOAD_TIMEOUT = 600  # kind load docker-image (cold: ~5 min for ~5 GB)
+RUN_TIMEOUT = 900  # one pipeline run on the cluster
 
 # Deployments the suite needs before it runs anything (namespace kubeflow).
 KFP_DEPLOYMENTS = (
@@ -99,10 +109,13 @@ def bounded(
     (``subprocess.run`` kills only the child, then waits for its output without a deadline:
     a grandchild that keeps the pipe open, like ``docker`` under ``kind``, would hang it.)
 
+    The timeout is cut to what is left before the session deadline (``KFOPS_E2E_DEADLINE``).
+
     Raises:
         subprocess.TimeoutExpired: The deadline passed (the group is killed).
         OSError: The command cannot be started.
     """
+    timeout = within_deadline(timeout)
     process = subprocess.Popen(
         command,
         stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
@@ -124,6 +137,17 @@ def bounded(
             stdout, stderr = "", ""
         raise subprocess.TimeoutExpired(command, timeout, stdout, stderr) from None
     return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def remaining() -> float:
+    """Seconds left before the session deadline (infinite without one)."""
+    deadline = os.environ.get(ENV_DEADLINE, "")
+    return float(deadline) - time.time() if deadline else float("inf")
+
+
+def within_deadline(timeout: float) -> float:
+    """``timeout`` cut to the session deadline (at least 1 s, so the command still fails cleanly)."""
+    return max(1.0, min(timeout, remaining()))
 
 
 def run(
@@ -233,7 +257,7 @@ def export_kind_logs(name: str, directory: Path) -> None:
 
 def load_images(name: str, images: list[str]) -> None:
     """``kind load docker-image``: the locally built images become the node's, no registry."""
-    run(["kind", "load", "docker-image", "--name", name, *images], timeout=1200)
+    run(["kind", "load", "docker-image", "--name", name, *images], timeout=LOAD_TIMEOUT)
 
 
 @dataclass(frozen=True)
@@ -338,6 +362,7 @@ class Kubectl:
 
 def wait_until(what: str, probe: Callable[[], Any], *, timeout: float, interval: float = 3.0) -> Any:
     """Poll ``probe`` until it returns something truthy; `CommandError` naming ``what`` on timeout."""
+    timeout = within_deadline(timeout)
     deadline = time.monotonic() + timeout
     last: Any = None
     while time.monotonic() < deadline:
@@ -350,6 +375,45 @@ def wait_until(what: str, probe: Callable[[], Any], *, timeout: float, interval:
                 return last
         time.sleep(interval)
     raise CommandError(f"{what}: not true within {timeout:.0f}s (last: {last})")
+
+
+def disk_report(phase: str, log_dir: Path) -> str:
+    """``df -h`` of the filesystems the suite fills (root, Docker's), printed and appended to
+    ``<log_dir>/disk.txt`` with the phase's name."""
+    report = _best_effort_run(["df", "-h", "/", "/var/lib/docker", "/tmp"])
+    docker = _best_effort_run(["docker", "system", "df"])
+    text = f"== {time.strftime('%H:%M:%S')} {phase} ==\n{report}\n{docker}\n"
+    print(text, flush=True)
+    with contextlib.suppress(OSError):
+        log_dir.mkdir(parents=True, exist_ok=True)
+        with open(log_dir / "disk.txt", "a", encoding="utf-8") as handle:
+            handle.write(text)
+    return text
+
+
+def _best_effort_run(command: list[str]) -> str:
+    try:
+        result = bounded(command, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"{command[0]}: {exc}"
+    return (result.stdout + result.stderr).strip()
+
+
+def local_images_missing(images: Iterable[str]) -> list[str]:
+    """The references the host's Docker engine does not have."""
+    return [
+        image
+        for image in sorted(images)
+        if run(
+            ["docker", "image", "inspect", "--format", "{{.Id}}", image], timeout=60, check=False
+        ).returncode
+    ]
+
+
+def prune_host_images(images: Iterable[str]) -> None:
+    """Remove the host's copies of images kind already holds, and the build cache (disk)."""
+    run(["docker", "image", "rm", *images], timeout=300, check=False)
+    run(["docker", "builder", "prune", "--force"], timeout=300, check=False)
 
 
 # --- port-forwards ------------------------------------------------------------------------
@@ -411,6 +475,12 @@ class PortForward:
             interval=0.5,
         )
         return self.url
+
+    def restart(self, timeout: float = 60) -> str:
+        """A new ``kubectl port-forward`` on the same local port (a forward can stay alive after
+        its stream to the pod broke: then every connection through it fails)."""
+        self.stop()
+        return self.ensure(timeout)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -161,6 +161,7 @@ def test_training_stores_a_model_version_and_a_metrics_record(
 
 def test_monitoring_a_drifted_window_starts_a_training_run(
     kfp_client: Any,
+    kfp_api: h.PortForward,
     cluster: h.Kubectl,
     namespace: str,
     first_deploy: Deploy,
@@ -183,7 +184,9 @@ def test_monitoring_a_drifted_window_starts_a_training_run(
     declared = set(_documents(specs[0])[0]["root"]["inputDefinitions"]["parameters"])
     assert set(parameters) <= declared, f"monitoring lacks parameters {set(parameters) - declared}"
 
-    run = start_and_wait(kfp_client, cluster, namespace, first_deploy, "monitoring", parameters, timeout=600)
+    run = start_and_wait(
+        kfp_client, cluster, namespace, first_deploy, "monitoring", parameters, forward=kfp_api, timeout=600
+    )
     assert str(run.state).upper() == "SUCCEEDED", run_summary(run)
 
     model = training_run.model_name
