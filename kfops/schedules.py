@@ -23,7 +23,7 @@ from components.kfp_api.managed import MANAGED_PREFIX, managed  # noqa: F401  (r
 from components.shared.errors import InputError
 
 PREFIX = MANAGED_PREFIX  # one definition, shared with the retrain trigger
-NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}\Z")
 CRON_FIELDS = 6  # KFP's cron has seconds: "0 0 2 * * *"
 
 
