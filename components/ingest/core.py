@@ -107,6 +107,10 @@ def _numeric(name: str, column: pd.Series) -> pd.Series:
     return converted.astype("float64")
 
 
+#: Largest synthetic table (rows x features), about 8 GB of float64.
+MAX_SYNTHETIC_CELLS = 1_000_000_000
+
+
 def synthetic_dataset(rows: int, features: int = 20, seed: int = 0) -> pd.DataFrame:
     """Generate a binary classification table for large-scale runs.
 
@@ -125,6 +129,10 @@ def synthetic_dataset(rows: int, features: int = 20, seed: int = 0) -> pd.DataFr
         raise InputError(f"--rows must be at least 10, got {rows}")
     if features < 1:
         raise InputError(f"--features must be at least 1, got {features}")
+    if rows > MAX_SYNTHETIC_CELLS // features or features > 10_000:
+        raise InputError(f"--rows x --features must stay below {MAX_SYNTHETIC_CELLS:,} cells")
+    if seed < 0:
+        raise InputError(f"--seed must be >= 0, got {seed}")
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((rows, features))
     weights = rng.normal(0.0, 1.0, features)

@@ -76,6 +76,10 @@ class Store(Protocol):
         """
         ...
 
+    def check_readable(self, area: str = LAYOUT.metrics) -> None:
+        """Fail with `StoreError` unless the store exists and ``area`` can be listed."""
+        ...
+
 
 def _clean_key(key: str) -> str:
     parts = [p for p in key.split("/") if p]
@@ -147,6 +151,14 @@ class LocalStore:
         finally:
             tmp.unlink(missing_ok=True)
         return str(path)
+
+    def check_readable(self, area: str = LAYOUT.metrics) -> None:
+        """The store exists (a reader of a mistyped store must not see "nothing stored")."""
+        del area
+        if self.root.exists() and not self.root.is_dir():
+            raise StoreError(f"store root {self.root} is not a directory")
+        if not self.root.is_dir():
+            raise StoreError(f"store root {self.root} does not exist")
 
     def check_writable(self, area: str = LAYOUT.metrics) -> None:
         del area  # a local directory is writable as a whole or not at all
@@ -258,6 +270,10 @@ class S3Store:
             raise self._fail("write", key, exc) from None
         return self.uri_for(key)
 
+    def check_readable(self, area: str = LAYOUT.metrics) -> None:
+        """The bucket exists and the area can be listed (the same one-key listing as below)."""
+        self.check_writable(area)
+
     def check_writable(self, area: str = LAYOUT.metrics) -> None:
         """Probe with a one-key listing of ``<prefix>/<area>/`` (no write, no object left).
 
@@ -317,6 +333,29 @@ def read_uri(uri: str) -> bytes:
 def write_uri(uri: str, data: bytes, *, overwrite: bool = True) -> str:
     """Write an object atomically to a local path, ``file://`` or ``s3://`` URI."""
     store, key = split_uri(uri)
+    check_output_location(uri)
     if isinstance(store, LocalStore):
-        store.root.mkdir(parents=True, exist_ok=True)
+        try:
+            store.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create {store.root} for {uri}: {exc.strerror or exc}") from None
     return store.write(key, data, overwrite=overwrite)
+
+
+def check_output_location(uri: str) -> None:
+    """Fail early when a local output path cannot be a file (a parent is a file, or it is a directory).
+
+    Raises:
+        StoreError: The path is a directory, or one of its parents is a file.
+    """
+    store, key = split_uri(uri)
+    if not isinstance(store, LocalStore):
+        return
+    path = store.root / key
+    if path.is_dir():
+        raise StoreError(f"{path} is a directory, not a file")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise StoreError(f"cannot write {path}: {parent} is a file, not a directory")
+            break
