@@ -33,14 +33,23 @@ def write_atomically(path: Path, data: bytes) -> None:
         tmp.write_bytes(data)
 
 
-def output_dir(path: Path, what: str) -> Path:
+def output_dir(path: Path, what: str, *, create: bool = True) -> Path:
     """Create directory ``path`` (and parents) for output, or say in one line why it cannot be.
+
+    With ``create=False`` only check (before any work) that it could be created.
 
     Raises:
         InputError: ``path`` or one of its parents is a file, or it cannot be created.
     """
     if path.exists() and not path.is_dir():
         raise InputError(f"{what} {path} exists and is not a directory")
+    for parent in path.absolute().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise InputError(f"cannot create {what} {path}: {parent} is a file")
+            break
+    if not create:
+        return path
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -75,7 +75,7 @@ def print_outcome(outcome: GateOutcome, report_dir: Path, github: bool) -> None:
 def gate_command(args: argparse.Namespace, settings: Settings) -> int:
     """``kfops gate``: exit 0 pass, 1 regression, 2 error."""
     config = load_config(args.config)
-    output_dir(args.report_dir, "report directory")  # before any work, not after a pipeline run
+    output_dir(args.report_dir, "report directory", create=False)  # before any work, not after a pipeline run
     store = args.store or settings.store
     candidate_info: dict[str, Any] = {}
     if args.run:
