@@ -8,6 +8,7 @@ import os
 import sys
 import tempfile
 import time
+import uuid
 import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -108,9 +109,12 @@ def run_pipeline(
     if "git_ref" in declared:
         args.setdefault("git_ref", current_ref())
 
-    settings.runs_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        settings.runs_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the runs directory {settings.runs_dir}: {exc.strerror}") from None
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    log_path = settings.runs_dir / f"{name}-{stamp}.log"
+    log_path = settings.runs_dir / f"{name}-{stamp}-{os.getpid()}-{uuid.uuid4().hex[:6]}.log"  # one per run
     total = len(pipeline.pipeline_spec.root.dag.tasks)
     fd, error_file = tempfile.mkstemp(prefix="kfops-errors-", suffix=".txt")
     os.close(fd)

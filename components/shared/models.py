@@ -78,9 +78,14 @@ def read_history(store: Store, model_name: str) -> list[dict[str, Any]]:
     for key in store.list(history_prefix(model_name)):
         if key.endswith(".json"):
             try:
-                records.append(dict(json.loads(store.read(key))))
-            except json.JSONDecodeError as exc:
+                record = json.loads(store.read(key))
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                 raise InputError(f"malformed champion record {store.uri_for(key)}: {exc}") from None
+            if not isinstance(record, dict) or not isinstance(record.get("version"), str):
+                raise InputError(
+                    f"malformed champion record {store.uri_for(key)}: not an object with a 'version'"
+                )
+            records.append(record)
     return records
 
 
