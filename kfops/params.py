@@ -169,7 +169,9 @@ def _host(key: str, value: str) -> None:
         return
     parsed = urlparse(value)
     if parsed.scheme not in ("http", "https") or not parsed.hostname or any(c.isspace() for c in value):
-        raise InputError(f"{key}: {value!r} is not an http(s) URL (e.g. https://kubeflow.example.com/pipeline)")
+        raise InputError(
+            f"{key}: {value!r} is not an http(s) URL (e.g. https://kubeflow.example.com/pipeline)"
+        )
 
 
 def _namespace(key: str, value: str) -> None:

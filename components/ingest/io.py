@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 from components.ingest.core import parse_columns, synthetic_dataset, validate_dataset
+from components.shared.errors import InputError
 from components.shared.schema import DatasetSchema
 from components.shared.sources import fetch_source, source_name
-from components.shared.errors import InputError
 from components.shared.store import check_output_location, write_uri
 from components.shared.tables import read_table_bytes, write_parquet
 

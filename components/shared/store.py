@@ -175,20 +175,18 @@ class LocalStore:
 
 
 def s3_client() -> S3Client:
-    """A boto3 S3 client with timeouts and bounded retries with backoff.
+    """A boto3 S3 client whose every call ends within the network deadline.
 
-    The endpoint follows ``AWS_ENDPOINT_URL``/``AWS_ENDPOINT_URL_S3`` (boto3 reads
+    Timeouts and bounded retries with backoff come from
+    `components.shared.deadline.botocore_config` (``KFOPS_NETWORK_TIMEOUT``, default
+    60 s). The endpoint follows ``AWS_ENDPOINT_URL``/``AWS_ENDPOINT_URL_S3`` (boto3 reads
     them), which is how tests point it at a local moto server.
     """
     import boto3
-    from botocore.config import Config
 
-    config = Config(
-        connect_timeout=5,
-        read_timeout=60,
-        retries={"max_attempts": 5, "mode": "standard"},  # exponential backoff
-    )
-    return boto3.client("s3", config=config)
+    from components.shared.deadline import botocore_config
+
+    return boto3.client("s3", config=botocore_config())
 
 
 class S3Store:
@@ -227,7 +225,16 @@ class S3Store:
             if code in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
                 return ObjectExistsError(f"{self.uri_for(key)} already exists; refusing to overwrite it")
             return StoreError(f"cannot {action} {self.uri_for(key)}: {code or exc}")
-        return StoreError(f"cannot {action} {self.uri_for(key)}: {exc}")
+        return StoreError(f"cannot {action} {self.uri_for(key)}: {self._network(exc)}")
+
+    def _network(self, exc: Exception) -> str:
+        """A transport failure in a few words: which endpoint, and whether it timed out."""
+        from components.shared.deadline import aws_failure
+
+        endpoint = (
+            getattr(getattr(self.client, "meta", None), "endpoint_url", "") or "https://s3.amazonaws.com"
+        )
+        return aws_failure("S3", endpoint, exc) or str(exc) or type(exc).__name__
 
     def read(self, key: str) -> bytes:
         try:
@@ -294,7 +301,10 @@ class S3Store:
                 "NotFound",
             ):
                 raise StoreError(f"bucket {self.bucket!r} does not exist") from None
-            raise StoreError(f"store {self.uri} is not reachable: {exc}") from None
+            if isinstance(exc, ClientError):
+                code = exc.response.get("Error", {}).get("Code", "")
+                raise StoreError(f"store {self.uri} is not reachable: {code or exc}") from None
+            raise StoreError(f"store {self.uri} is not reachable: {self._network(exc)}") from None
 
 
 def open_store(uri: str) -> Store:

@@ -38,5 +38,7 @@ def known_input_problem(exc: Exception) -> InputError | None:
     if "infinity" in text.lower() or "too large for dtype" in text:
         return InputError(f"input contains infinity or a value too large: {one_line(text)[:200]}")
     if "contains NaN" in text:
-        return InputError(f"input contains missing values (NaN) where none are allowed: {one_line(text)[:200]}")
+        return InputError(
+            f"input contains missing values (NaN) where none are allowed: {one_line(text)[:200]}"
+        )
     return None

@@ -88,7 +88,9 @@ def load_predictions(uri: str) -> Predictions:
     except (TypeError, ValueError):
         raise InputError(f"{uri}: score columns must be numbers") from None
     if scores is not None and not (np.isfinite(scores).all() and ((scores >= 0) & (scores <= 1)).all()):
-        raise InputError(f"{uri}: score columns must be probabilities in [0, 1] (found missing or out-of-range values)")
+        raise InputError(
+            f"{uri}: score columns must be probabilities in [0, 1] (found missing or out-of-range values)"
+        )
     return Predictions(
         source=uri,
         y_true=frame[Y_TRUE].to_numpy(),
