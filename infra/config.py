@@ -17,24 +17,24 @@ from kfops.kserve import SERVICE_ACCOUNT as KSERVE_SERVICE_ACCOUNT
 
 NAMESPACE = "kfops"
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-_HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
-_ACM_ARN = re.compile(r"^arn:aws[\w-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
-_WAF_ARN = re.compile(r"^arn:aws[\w-]*:wafv2:[a-z0-9-]+:\d{12}:regional/webacl/[\w-]+/[0-9a-f-]{36}$")
-_KMS_ARN = re.compile(r"^arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")
-_OIDC_ARN = re.compile(r"^arn:aws[\w-]*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com$")
-_REPOSITORY = re.compile(r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$")
-_REF_NAME = re.compile(r"^[A-Za-z0-9._/-]{1,255}$")
-_CLUSTER = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_KMS_ALIAS = re.compile(r"^alias/[A-Za-z0-9/_-]{1,250}$")
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\Z")
+_HOSTNAME = re.compile(r"^(?=.{1,253}\Z)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\Z")
+_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d\Z")
+_ACM_ARN = re.compile(r"^arn:aws[\w-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}\Z")
+_WAF_ARN = re.compile(r"^arn:aws[\w-]*:wafv2:[a-z0-9-]+:\d{12}:regional/webacl/[\w-]+/[0-9a-f-]{36}\Z")
+_KMS_ARN = re.compile(r"^arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}\Z")
+_OIDC_ARN = re.compile(r"^arn:aws[\w-]*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com\Z")
+_REPOSITORY = re.compile(r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}\Z")
+_REF_NAME = re.compile(r"^[A-Za-z0-9._/-]{1,255}\Z")
+_CLUSTER = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}\Z")
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z")
+_KMS_ALIAS = re.compile(r"^alias/[A-Za-z0-9/_-]{1,250}\Z")
 # Path segments of lowercase letters, digits, '.', '_', '-' (no leading/trailing '/', no '..').
-_STORE_PREFIX = re.compile(r"^(?!.*\.\.)[a-z0-9][a-z0-9._-]{0,62}(/[a-z0-9][a-z0-9._-]{0,62}){0,7}$")
+_STORE_PREFIX = re.compile(r"^(?!.*\.\.)[a-z0-9][a-z0-9._-]{0,62}(/[a-z0-9][a-z0-9._-]{0,62}){0,7}\Z")
 # Stack names carry no '-': `role/kfops-<stack>-*` then matches this stack's roles only (a stack
 # `dev-eu` would otherwise fall under dev's `kfops-dev-*`).
-_STACK = re.compile(r"^[a-z][a-z0-9]{0,11}$")
-_PROJECT = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+_STACK = re.compile(r"^[a-z][a-z0-9]{0,11}\Z")
+_PROJECT = re.compile(r"^[A-Za-z0-9_.-]{1,100}\Z")
 #: IAM role names are at most 64 characters.
 ROLE_NAME_LIMIT = 64
 #: The longest role-name suffix the program creates, per profile namespace.

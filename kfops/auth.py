@@ -9,6 +9,7 @@ TokenRequest API for one ServiceAccount (audience ``pipelines.kubeflow.org``,
 from __future__ import annotations
 
 import base64
+import os
 import tempfile
 from typing import Any
 
@@ -17,7 +18,6 @@ from components.shared.errors import InputError, KfopsError
 AUDIENCE = "pipelines.kubeflow.org"
 EXPIRATION_SECONDS = 600  # the Kubernetes minimum
 EKS_TOKEN_TTL = 60
-K8S_TIMEOUT = (5, 30)
 
 
 def parse_service_account(value: str) -> tuple[str, str]:
@@ -74,46 +74,68 @@ def mint_kfp_token(cluster: str, service_account: str) -> str:
 def describe_cluster(cluster: str) -> dict[str, Any]:
     """``eks:DescribeCluster`` with timeouts and bounded retries."""
     import boto3
-    from botocore.config import Config
     from botocore.exceptions import BotoCoreError, ClientError
 
-    eks = boto3.client(
-        "eks",
-        config=Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 5, "mode": "standard"}),
-    )
+    from components.shared.deadline import aws_failure, botocore_config
+
+    eks = boto3.client("eks", config=botocore_config())
     try:
         return dict(eks.describe_cluster(name=cluster)["cluster"])
-    except (ClientError, BotoCoreError) as exc:
-        raise KfopsError(f"cannot describe EKS cluster {cluster!r}: {exc}") from None
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        raise KfopsError(f"cannot describe EKS cluster {cluster!r}: {code or 'refused'}") from None
+    except BotoCoreError as exc:
+        reason = aws_failure("EKS", eks.meta.endpoint_url, exc)
+        raise KfopsError(reason or f"cannot describe EKS cluster {cluster!r}: {type(exc).__name__}") from None
 
 
 def request_token(endpoint: str, ca_data: str, bearer: str, namespace: str, name: str) -> str:
-    """TokenRequest for ``namespace/name`` (audience KFP, 600 s) against a Kubernetes API."""
+    """TokenRequest for ``namespace/name`` (audience KFP, 600 s) against a Kubernetes API.
+
+    One attempt within the network deadline (``KFOPS_NETWORK_TIMEOUT``): a silent API
+    fails in time, naming its host; the bearer token is never part of a message.
+    """
     from kubernetes import client as k8s
 
+    from components.shared.deadline import Deadline, host_of, is_timeout
+
+    deadline = Deadline(f"the Kubernetes API at {host_of(endpoint)}")
     configuration = k8s.Configuration()
     configuration.host = endpoint
     configuration.api_key = {"authorization": bearer}
     configuration.api_key_prefix = {"authorization": "Bearer"}
-    if ca_data:
-        with tempfile.NamedTemporaryFile("wb", suffix=".crt", delete=False) as handle:
-            handle.write(base64.b64decode(ca_data))
-        configuration.ssl_ca_cert = handle.name
-    api = k8s.CoreV1Api(k8s.ApiClient(configuration))
-    request = k8s.AuthenticationV1TokenRequest(
-        spec=k8s.V1TokenRequestSpec(audiences=[AUDIENCE], expiration_seconds=EXPIRATION_SECONDS)
-    )
+    configuration.retries = False  # one attempt: the deadline bounds it (urllib3 would retry 3 times)
+    ca_file = None
     try:
-        response = api.create_namespaced_service_account_token(
-            name, namespace, request, _request_timeout=K8S_TIMEOUT
+        if ca_data:
+            with tempfile.NamedTemporaryFile("wb", suffix=".crt", delete=False) as handle:
+                handle.write(base64.b64decode(ca_data))
+            ca_file = handle.name
+            configuration.ssl_ca_cert = ca_file
+        api = k8s.CoreV1Api(k8s.ApiClient(configuration))
+        request = k8s.AuthenticationV1TokenRequest(
+            spec=k8s.V1TokenRequestSpec(audiences=[AUDIENCE], expiration_seconds=EXPIRATION_SECONDS)
         )
-    except k8s.ApiException as exc:
-        if exc.status in (401, 403):
+        try:
+            response = api.create_namespaced_service_account_token(
+                name, namespace, request, _request_timeout=deadline.timeout()
+            )
+        except k8s.ApiException as exc:
+            if exc.status in (401, 403):
+                raise KfopsError(
+                    f"Kubernetes refused a token for {namespace}/{name} ({exc.status}): check the EKS access "
+                    "entry of this AWS role (group kfops-deployers) and the token-minter RoleBinding"
+                ) from None
+            raise KfopsError(f"TokenRequest for {namespace}/{name} failed: HTTP {exc.status}") from None
+        except KfopsError:
+            raise
+        except Exception as exc:  # urllib3 connection errors and timeouts
+            if is_timeout(exc):
+                raise deadline.timed_out() from None
             raise KfopsError(
-                f"Kubernetes refused a token for {namespace}/{name} ({exc.status}): check the EKS access "
-                "entry of this AWS role (group kfops-deployers) and the token-minter RoleBinding"
+                f"cannot reach the Kubernetes API at {host_of(endpoint)}: {type(exc).__name__}"
             ) from None
-        raise KfopsError(f"TokenRequest for {namespace}/{name} failed: HTTP {exc.status}") from None
-    except Exception as exc:  # urllib3 connection errors and timeouts
-        raise KfopsError(f"cannot reach the Kubernetes API at {endpoint}: {type(exc).__name__}") from None
+    finally:
+        if ca_file:
+            os.unlink(ca_file)
     return str(response.status.token)

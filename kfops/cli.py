@@ -241,10 +241,18 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _readable(store: str) -> str:
+    """``store`` if it exists: a mistyped store must not read as an empty one."""
+    from components.shared.store import open_store
+
+    open_store(store).check_readable()
+    return store
+
+
 def _champion(args: argparse.Namespace, settings: Settings) -> int:
     from kfops import continuous
 
-    store = args.store or settings.store
+    store = _readable(args.store or settings.store)
     if args.champion_command == "show":
         continuous.print_json(continuous.show_champion(store, args.model))
     elif args.champion_command == "history":
@@ -293,7 +301,7 @@ def _metrics(args: argparse.Namespace, settings: Settings) -> int:
     from components.metrics_store.io import list_records, show_record
     from kfops.report import records_table
 
-    store = args.store or settings.store
+    store = _readable(args.store or settings.store)
     if args.metrics_command == "show":
         print(json.dumps(show_record(store, args.run, args.pipeline), indent=2, sort_keys=True))
     else:

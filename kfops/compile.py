@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from components.shared.errors import InputError
+from kfops.files import output_dir as make_output_dir
+from kfops.files import replacing
 from kfops.registry import load_pipeline, pipeline_names
 
 
@@ -20,13 +22,12 @@ def compile_pipelines(output_dir: Path, names: list[str] | None = None) -> list[
     from kfp import compiler
 
     written = []
+    make_output_dir(output_dir, "output directory")
     try:
-        output_dir.mkdir(parents=True, exist_ok=True)
         for name in names or pipeline_names():
             target = output_dir / f"{name}.yaml"
-            tmp = target.with_name(f".tmp-{target.name}")  # kfp wants a .yaml suffix
-            compiler.Compiler().compile(load_pipeline(name), str(tmp))
-            tmp.replace(target)
+            with replacing(target) as tmp:  # unique per process; keeps the .yaml suffix kfp wants
+                compiler.Compiler().compile(load_pipeline(name), str(tmp))
             written.append(target)
     except OSError as exc:
         raise InputError(f"cannot write to {output_dir}: {exc.strerror or exc}") from None

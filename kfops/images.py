@@ -226,14 +226,11 @@ def ecr_image_exists(host: str, repository_name: str, tag: str) -> bool:
         KfopsError: ECR cannot be reached or answers an unexpected error.
     """
     import boto3
-    from botocore.config import Config
     from botocore.exceptions import BotoCoreError, ClientError
 
-    client = boto3.client(
-        "ecr",
-        region_name=_ecr_region(host),
-        config=Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 5, "mode": "standard"}),
-    )
+    from components.shared.deadline import aws_failure, botocore_config
+
+    client = boto3.client("ecr", region_name=_ecr_region(host), config=botocore_config())
     try:
         client.describe_images(repositoryName=repository_name, imageIds=[{"imageTag": tag}])
         return True
@@ -245,7 +242,8 @@ def ecr_image_exists(host: str, repository_name: str, tag: str) -> bool:
             raise InputError(f"ECR repository {repository_name} does not exist (run `pulumi up`)") from None
         raise KfopsError(f"cannot query ECR for {repository_name}: {code or exc}") from None
     except BotoCoreError as exc:
-        raise KfopsError(f"cannot reach ECR: {exc}") from None
+        reason = aws_failure("ECR", client.meta.endpoint_url, exc)
+        raise KfopsError(reason or f"cannot reach ECR: {type(exc).__name__}") from None
 
 
 def is_ecr(host: str) -> bool:

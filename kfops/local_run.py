@@ -9,6 +9,7 @@ import re
 import sys
 import tempfile
 import time
+import uuid
 import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,7 +19,7 @@ from typing import Any
 from components.shared.errors import ERROR_FILE_ENV, InputError, KfopsError, StoreError
 from components.shared.store import LocalStore, open_store
 from kfops.gitinfo import current_commit, current_ref
-from kfops.params import parse_params, pipeline_parameters
+from kfops.params import check_values, parse_params, pipeline_parameters
 from kfops.progress import TaskProgress
 from kfops.registry import load_pipeline
 from kfops.settings import Settings
@@ -105,7 +106,7 @@ def run_pipeline(
         raise InputError(f"unknown runner {runner!r}; known: {', '.join(RUNNERS)}")
     pipeline = load_pipeline(name)
     declared = pipeline_parameters(pipeline)
-    args = parse_params(pairs, declared)
+    args = check_values(name, parse_params(pairs, declared))
     if "store" in args and store:
         raise InputError("give the store either as --store or as --param store=..., not both")
     chosen = args.pop("store", None) or store or settings.store
@@ -115,9 +116,12 @@ def run_pipeline(
     if "git_ref" in declared:
         args.setdefault("git_ref", current_ref())
 
-    settings.runs_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        settings.runs_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the runs directory {settings.runs_dir}: {exc.strerror}") from None
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    log_path = settings.runs_dir / f"{name}-{stamp}.log"
+    log_path = settings.runs_dir / f"{name}-{stamp}-{os.getpid()}-{uuid.uuid4().hex[:6]}.log"  # one per run
     total = len(pipeline.pipeline_spec.root.dag.tasks)
     started = time.monotonic()
     with contextlib.ExitStack() as stack:

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from components.shared.errors import InputError
+from kfops.files import write_atomically
 
 REPO = Path(__file__).resolve().parents[1]
 MANIFESTS = REPO / "manifests"
@@ -103,9 +104,7 @@ def write(check: bool = False, root: Path = MANIFESTS) -> list[str]:
         stale.append(relative)
         if not check:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".tmp-{path.name}")
-            tmp.write_text(text)
-            tmp.replace(path)
+            write_atomically(path, text.encode())
     return stale
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from components.shared.errors import KfopsError
+from components.shared.errors import InputError, one_line
 from components.shared.store import LAYOUT, open_store
 from kfops.deploy import DEPLOYS, version_name
 
@@ -37,8 +37,14 @@ def _schedules_at(ref: str | None, path: Path) -> dict[str, dict[str, Any]]:
             ["git", "show", f"{ref}:{path.as_posix()}"], capture_output=True, text=True, timeout=60
         )
         text = shown.stdout if shown.returncode == 0 else ""
-    data = yaml.safe_load(text) or {}
-    return {str(s["name"]): s for s in data.get("schedules") or [] if isinstance(s, dict) and "name" in s}
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError:  # the base ref's file: this branch's own file was checked first
+        return {}
+    items = data.get("schedules") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        return {}
+    return {str(s["name"]): s for s in items if isinstance(s, dict) and "name" in s}
 
 
 def make_plan(
@@ -52,7 +58,11 @@ def make_plan(
     """Collect the plan (see the module docstring)."""
     from kfops.compile import compile_pipelines
     from kfops.images import plan_images
+    from kfops.registry import pipeline_names
+    from kfops.schedules import load_schedules
 
+    if schedules.exists():  # this branch's file is checked as `kfops deploy` checks it
+        load_schedules(schedules, set(pipeline_names()))
     images = [p.__dict__ for p in plan_images(since)]
     deployed: dict[str, str] = {}
     record = last_deploy(store) if store else None
@@ -85,7 +95,9 @@ def make_plan(
         try:
             gate = json.loads(gate_report.read_text())
         except (OSError, json.JSONDecodeError) as exc:
-            raise KfopsError(f"cannot read gate report {gate_report}: {exc}") from None
+            raise InputError(f"cannot read gate report {gate_report}: {one_line(exc)}") from None
+        if not isinstance(gate, dict) or not isinstance(gate.get("verdict"), str):
+            raise InputError(f"gate report {gate_report} is not a report of `kfops gate` (no verdict)")
     return {
         "images": images,
         "pipelines": pipelines,
@@ -94,6 +106,10 @@ def make_plan(
         "since": since,
         "last_deploy": (record or {}).get("time"),
     }
+
+
+def _numbers(data: dict[str, Any], *keys: str) -> bool:
+    return all(isinstance(data.get(k), int | float) and not isinstance(data.get(k), bool) for k in keys)
 
 
 def render_markdown(plan: dict[str, Any]) -> str:
@@ -116,12 +132,13 @@ def render_markdown(plan: dict[str, Any]) -> str:
     gate = plan.get("gate")
     if gate:
         lines += ["", f"**Performance gate:** {gate['verdict']}"]
-        for metric in gate.get("metrics", []):
-            decision = metric.get("decision")
-            if decision:
+        metrics = gate.get("metrics")
+        for metric in metrics if isinstance(metrics, list) else []:
+            decision = metric.get("decision") if isinstance(metric, dict) else None
+            if isinstance(decision, dict) and _numbers(decision, "baseline", "candidate", "delta", "p_value"):
                 lines.append(
-                    f"- {metric['metric']}: {decision['baseline']:.4f} → {decision['candidate']:.4f} "
+                    f"- {metric.get('metric')}: {decision['baseline']:.4f} → {decision['candidate']:.4f} "
                     f"(Δ {decision['delta']:+.4f}, p {decision['p_value']:.3g})"
-                    + (" — **regression**" if metric["failed"] else "")
+                    + (" — **regression**" if metric.get("failed") else "")
                 )
     return "\n".join(lines) + "\n"

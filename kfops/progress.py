@@ -8,6 +8,8 @@ import time
 from typing import TextIO
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+#: The query of an https URL may be a credential (a presigned URL): never written to a log.
+_URL_QUERY = re.compile(r"(https?://[^\s\"'?]+)\?[^\s\"']*")
 _STARTED = re.compile(r"Executing task '([^']+)'")
 _FINISHED = re.compile(r"Task '([^']+)' finished with status (\w+)")
 
@@ -36,7 +38,7 @@ class TaskProgress(io.TextIOBase):
         self._buffer += text
         *lines, self._buffer = self._buffer.split("\n")
         for line in lines:
-            self._line(_ANSI.sub("", line))
+            self._line(_URL_QUERY.sub(r"\1?<redacted>", _ANSI.sub("", line)))
         return len(text)
 
     def flush(self) -> None:

@@ -14,17 +14,19 @@ import hashlib
 import json
 import re
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from components.kfp_api.managed import MANAGED_PREFIX, managed  # noqa: F401  (re-exported)
-from components.shared.errors import InputError
+from components.shared.errors import InputError, one_line
 
 PREFIX = MANAGED_PREFIX  # one definition, shared with the retrain trigger
-NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}\Z")
 CRON_FIELDS = 6  # KFP's cron has seconds: "0 0 2 * * *"
+MAX_CONCURRENCY = 10  # the KFP API server refuses max_concurrency outside 1..10
 
 
 @dataclass(frozen=True)
@@ -79,62 +81,104 @@ class Actions:
         return len(self.create) + len(self.replace) + len(self.enable) + len(self.disable) + len(self.delete)
 
 
-def load_schedules(path: Path, pipelines: set[str]) -> tuple[str, list[Schedule]]:
+def cron_problem(cron: object) -> str | None:
+    """Why ``cron`` is no KFP cron (robfig/cron v1: six fields, seconds first), else ``None``."""
+    from croniter import CroniterBadDateError, croniter
+
+    if not isinstance(cron, str) or len(cron.split()) != CRON_FIELDS:
+        return "must have 6 fields (seconds first, e.g. '0 0 3 * * 1')"
+    if not croniter.is_valid(cron, second_at_beginning=True):
+        return "is not a valid cron expression (fields: second minute hour day-of-month month day-of-week)"
+    try:
+        croniter(cron, datetime(2026, 1, 1, tzinfo=UTC), second_at_beginning=True).get_next(datetime)
+    except CroniterBadDateError:
+        return "never fires (no such date)"
+    return None
+
+
+def load_schedules(
+    path: Path, pipelines: set[str], *, check_parameters: bool = True
+) -> tuple[str, list[Schedule]]:
     """Read and check the schedules file; return ``(experiment, schedules)``.
+
+    Every field is checked: names, the pipeline, the cron (parsed), ``enabled`` (a
+    boolean), ``max_concurrency`` (1-10, the server's range) and the parameters
+    against the pipeline's signature, types and meaning (`kfops.params.check_values`).
 
     Raises:
         InputError: Unreadable file, unknown keys, duplicate names, a bad cron or an unknown pipeline.
     """
     try:
         data = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError(f"cannot read schedules file {path}: {exc}") from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise InputError(f"schedules file {path} is not valid YAML: {exc.problem}{where}") from None
+    except OSError as exc:
+        raise InputError(f"cannot read schedules file {path}: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise InputError(f"cannot read schedules file {path}: {one_line(exc)}") from None
     if not isinstance(data, dict) or set(data) - {"experiment", "schedules"}:
         raise InputError(f"{path}: expected keys 'experiment' and 'schedules'")
     schedules = []
-    for index, item in enumerate(data.get("schedules") or []):
+    items = data.get("schedules") or []
+    if not isinstance(items, list):
+        raise InputError(f"{path}: 'schedules' must be a list of mappings")
+    for index, item in enumerate(items):
         where = f"{path}: schedule {index + 1}"
         if not isinstance(item, dict):
             raise InputError(f"{where} is not a mapping")
         unknown = set(item) - {"name", "pipeline", "cron", "parameters", "enabled", "max_concurrency"}
         if unknown:
             raise InputError(f"{where}: unknown key {sorted(unknown)[0]!r}")
-        name = str(item.get("name", ""))
-        if not NAME.match(name):
+        name = item.get("name", "")
+        if not isinstance(name, str) or not NAME.fullmatch(name):
             raise InputError(f"{where}: name {name!r} must be lowercase letters, digits and '-'")
         if item.get("pipeline") not in pipelines:
             raise InputError(
                 f"{where} ({name}): unknown pipeline {item.get('pipeline')!r}; "
                 f"pipelines: {', '.join(sorted(pipelines))}"
             )
-        cron = str(item.get("cron", ""))
-        if len(cron.split()) != CRON_FIELDS:
-            raise InputError(f"{where} ({name}): cron {cron!r} must have 6 fields (seconds first)")
+        cron = item.get("cron", "")
+        problem = cron_problem(cron)
+        if problem:
+            raise InputError(f"{where} ({name}): cron {cron!r} {problem}")
         parameters = item.get("parameters") or {}
         if not isinstance(parameters, dict):
             raise InputError(f"{where} ({name}): parameters must be a mapping")
+        enabled = item.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise InputError(f"{where} ({name}): enabled must be true or false (a boolean), got {enabled!r}")
+        concurrency = item.get("max_concurrency", 1)
+        if (
+            isinstance(concurrency, bool)
+            or not isinstance(concurrency, int)
+            or not 1 <= concurrency <= MAX_CONCURRENCY
+        ):
+            raise InputError(
+                f"{where} ({name}): max_concurrency must be an integer from 1 to {MAX_CONCURRENCY} "
+                f"(the KFP server's limit), got {concurrency!r}"
+            )
         secret = next((key for key in parameters if "webhook" in str(key).lower()), None)
         if secret is not None:
             raise InputError(
                 f"{where} ({name}): parameter {secret!r} is a secret and must not be in git: "
                 f"store it in the Kubernetes Secret kfops-webhook (docs/runbook.md)"
             )
-        schedules.append(
-            Schedule(
-                name,
-                item["pipeline"],
-                cron,
-                parameters,
-                bool(item.get("enabled", True)),
-                int(item.get("max_concurrency", 1)),
-            )
-        )
+        if check_parameters:
+            from kfops.params import check_values
+
+            check_values(item["pipeline"], parameters, where=f"{where} ({name})")
+        schedules.append(Schedule(name, item["pipeline"], cron, parameters, enabled, concurrency))
     names = [s.name for s in schedules]
     if len(set(names)) != len(names):
         raise InputError(
             f"{path}: schedule name {next(n for n in names if names.count(n) > 1)!r} appears twice"
         )
-    return str(data.get("experiment") or "kfops"), schedules
+    experiment = data.get("experiment") or "kfops"
+    if not isinstance(experiment, str) or not experiment.strip():
+        raise InputError(f"{path}: experiment must be a non-empty string, got {experiment!r}")
+    return experiment, schedules
 
 
 def plan(desired: list[tuple[Schedule, str]], existing: list[ExistingRun]) -> Actions:

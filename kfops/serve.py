@@ -28,12 +28,23 @@ from typing import Any
 import yaml
 
 from components.shared.artifacts import MODEL_FILE
+from components.shared.deadline import Deadline, host_of, is_timeout
 from components.shared.errors import InputError, KfopsError
 from components.shared.models import resolve_model, version_prefix
 from components.shared.store import LAYOUT, S3Store, Store, open_store
 from kfops import kserve
 
-K8S_TIMEOUT = (5, 30)  # (connect, read) seconds of every Kubernetes API call
+
+def _timeout(api_client: Any) -> tuple[float, float]:
+    """(connect, read) seconds for the next Kubernetes API call: what the command's deadline leaves."""
+    deadline = getattr(api_client, "kfops_deadline", None)
+    if deadline is None:
+        deadline = api_client.kfops_deadline = Deadline(
+            f"the Kubernetes API at {host_of(api_client.configuration.host)}"
+        )
+    return deadline.timeout()
+
+
 REPLACE_ATTEMPTS = 3
 HANDOFF_PREFIX = f"{LAYOUT.metrics}/serving/handoffs"
 ANNOTATION_PREFIX = "kfops.io/"
@@ -44,11 +55,11 @@ DEFAULT_RESOURCES: dict[str, dict[str, str]] = {
 }
 
 #: KServe's admission webhook: a leading letter (stricter than a DNS label).
-_ISVC_NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+_ISVC_NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?\Z")
 #: Room for the suffixes KServe and Knative append ("-predictor", "-00001") within 63 characters.
 MAX_NAME = 45
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$")
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\Z")
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?\Z")
 
 
 @dataclass(frozen=True)
@@ -252,19 +263,25 @@ def connect(context: str = "") -> Any:
                 "no Kubernetes cluster configured: no usable kubeconfig ($KUBECONFIG or ~/.kube/config: "
                 f"{exc}) and not running in a cluster"
             ) from None
+    configuration.retries = False  # one attempt per call: the command's deadline bounds them all
     api_client = k8s.ApiClient(configuration)
+    api_client.kfops_deadline = Deadline(f"the Kubernetes API at {host_of(configuration.host)}")
     try:
         # Only whether it answers: the body is not parsed (servers differ in which fields they fill).
-        k8s.VersionApi(api_client).get_code(_request_timeout=K8S_TIMEOUT, _preload_content=False)
+        k8s.VersionApi(api_client).get_code(_request_timeout=_timeout(api_client), _preload_content=False)
     except k8s.ApiException as exc:
         if exc.status in (401, 403):
             raise KfopsError(
                 f"the Kubernetes API at {configuration.host} refused these credentials (HTTP {exc.status})"
             ) from None
         raise KfopsError(f"the Kubernetes API at {configuration.host} answered HTTP {exc.status}") from None
+    except KfopsError:
+        raise
     except Exception as exc:  # urllib3 connection errors and timeouts
+        if is_timeout(exc):
+            raise api_client.kfops_deadline.timed_out() from None
         raise KfopsError(
-            f"cannot reach the Kubernetes API at {configuration.host}: {type(exc).__name__}"
+            f"cannot reach the Kubernetes API at {host_of(configuration.host)}: {type(exc).__name__}"
         ) from None
     return api_client
 
@@ -273,6 +290,10 @@ def _api_failure(action: str, obj: dict[str, Any], exc: Exception) -> KfopsError
     from kubernetes.client import ApiException
 
     target = f"InferenceService {obj['metadata']['namespace']}/{obj['metadata']['name']}"
+    if isinstance(exc, KfopsError):
+        return exc
+    if not isinstance(exc, ApiException) and is_timeout(exc):
+        return KfopsError(f"cannot {action} {target}: the Kubernetes API timed out (no answer in time)")
     if not isinstance(exc, ApiException):
         return KfopsError(
             f"cannot {action} {target}: the Kubernetes API did not answer ({type(exc).__name__})"
@@ -306,7 +327,7 @@ def apply(api_client: Any, obj: dict[str, Any]) -> str:
     namespace, name = obj["metadata"]["namespace"], obj["metadata"]["name"]
     where = (kserve.GROUP, kserve.VERSION, namespace, kserve.PLURAL)
     try:
-        api.create_namespaced_custom_object(*where, copy.deepcopy(obj), _request_timeout=K8S_TIMEOUT)
+        api.create_namespaced_custom_object(*where, copy.deepcopy(obj), _request_timeout=_timeout(api_client))
         return "created"
     except k8s.ApiException as exc:
         if exc.status != 409:
@@ -315,7 +336,7 @@ def apply(api_client: Any, obj: dict[str, Any]) -> str:
         raise _api_failure("create", obj, exc) from None
     for _ in range(REPLACE_ATTEMPTS):
         try:
-            existing = api.get_namespaced_custom_object(*where, name, _request_timeout=K8S_TIMEOUT)
+            existing = api.get_namespaced_custom_object(*where, name, _request_timeout=_timeout(api_client))
         except Exception as exc:
             raise _api_failure("read", obj, exc) from None
         meta = existing.get("metadata", {})
@@ -336,7 +357,7 @@ def apply(api_client: Any, obj: dict[str, Any]) -> str:
         theirs = {k: v for k, v in annotations.items() if not k.startswith(ANNOTATION_PREFIX)}
         body["metadata"]["annotations"] = {**theirs, **obj["metadata"]["annotations"]}
         try:
-            api.replace_namespaced_custom_object(*where, name, body, _request_timeout=K8S_TIMEOUT)
+            api.replace_namespaced_custom_object(*where, name, body, _request_timeout=_timeout(api_client))
             return "replaced"
         except k8s.ApiException as exc:
             if exc.status != 409:  # 409 here: changed since we read it; read again

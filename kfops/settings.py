@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from components.shared.errors import InputError
+
 STATE_DIR = ".kfops"
 
 
@@ -32,5 +34,7 @@ class Settings:
     def from_env(cls) -> Settings:
         """Read ``KFOPS_STORE`` and ``KFOPS_HOME`` (default: ``./.kfops``)."""
         home = Path(os.environ.get("KFOPS_HOME", STATE_DIR)).expanduser().resolve()
+        if home.exists() and not home.is_dir():
+            raise InputError(f"KFOPS_HOME {home} is not a directory")
         store = os.environ.get("KFOPS_STORE", "")
         return cls(store=store or str(home / "store"), store_is_default=not store, runs_dir=home / "runs")

@@ -60,6 +60,41 @@ def test_only_runs_made_by_kfops_are_managed() -> None:
     ("entry", "message"),
     [
         ({"name": "a", "pipeline": "training", "cron": "0 2 * * *"}, "must have 6 fields"),
+        ({"name": "a", "pipeline": "training", "cron": "a b c d e f"}, "not a valid cron"),
+        ({"name": "a", "pipeline": "training", "cron": "61 0 0 * * *"}, "not a valid cron"),
+        ({"name": "a", "pipeline": "training", "cron": "0 0 0 30 2 *"}, "never fires"),
+        ({"name": "a", "pipeline": "training", "cron": 5}, "must have 6 fields"),
+        ({"name": "a\n", "pipeline": "training", "cron": "0 0 2 * * *"}, r"name 'a\\n'"),
+        ({"name": "a", "pipeline": "training", "cron": "0 0 2 * * *", "enabled": "false"}, "a boolean"),
+        ({"name": "a", "pipeline": "training", "cron": "0 0 2 * * *", "max_concurrency": -5}, "1 to 10"),
+        ({"name": "a", "pipeline": "training", "cron": "0 0 2 * * *", "max_concurrency": "abc"}, "1 to 10"),
+        ({"name": "a", "pipeline": "training", "cron": "0 0 2 * * *", "max_concurrency": 11}, "1 to 10"),
+        ({"name": "a", "pipeline": "training", "cron": "0 0 2 * * *", "max_concurrency": True}, "1 to 10"),
+        (
+            {"name": "a", "pipeline": "training", "cron": "0 0 2 * * *", "parameters": {"sotre": "s3://b"}},
+            "unknown parameter 'sotre' of pipeline 'training'",
+        ),
+        (
+            {"name": "a", "pipeline": "training", "cron": "0 0 2 * * *", "parameters": {"seed": "7"}},
+            "seed: expected an integer",
+        ),
+        (
+            {"name": "a", "pipeline": "training", "cron": "0 0 2 * * *", "parameters": {"stratify": "no"}},
+            "stratify: expected true or false",
+        ),
+        (
+            {"name": "a", "pipeline": "training", "cron": "0 0 2 * * *", "parameters": {"test_size": 2}},
+            "test_size must be between 0 and 1",
+        ),
+        (
+            {
+                "name": "a",
+                "pipeline": "monitoring",
+                "cron": "0 0 2 * * *",
+                "parameters": {"training_parameters": '{"sotre": "x"}'},
+            },
+            "training_parameters: unknown parameter 'sotre'",
+        ),
         ({"name": "a", "pipeline": "nope", "cron": "0 0 2 * * *"}, "unknown pipeline 'nope'"),
         ({"name": "A b", "pipeline": "training", "cron": "0 0 2 * * *"}, "name 'A b'"),
         ({"name": "a", "pipeline": "training", "cron": "0 0 2 * * *", "colour": 1}, "unknown key 'colour'"),
@@ -78,7 +113,7 @@ def test_bad_schedule_files_are_named(tmp_path: Path, entry: dict[str, object], 
     path = tmp_path / "schedules.yaml"
     path.write_text(yaml.safe_dump({"schedules": [entry]}))
     with pytest.raises(InputError, match=message):
-        load_schedules(path, {"training"})
+        load_schedules(path, {"training", "monitoring"})
 
 
 def test_duplicate_names_are_refused(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from components.champion.decide import METRICS, Decision, decide
+from components.champion.decide import METRICS, Decision, alpha_problem, decide, tolerance_problem
 from components.evaluate.core import ID, SCORE_PREFIX, Y_PRED, Y_TRUE
 from components.shared.errors import InputError
 
@@ -71,15 +71,17 @@ def parse_rules(text: str) -> tuple[Rule, ...]:
     for entry in raw:
         if not isinstance(entry, dict) or entry.get("metric") not in METRICS:
             raise InputError(f"champion rule {entry!r} needs a metric, one of {', '.join(METRICS)}")
-        try:
-            rule = Rule(
-                str(entry["metric"]), float(entry.get("tolerance", 0.0)), float(entry.get("alpha", 0.05))
-            )
-        except (TypeError, ValueError):
-            raise InputError(f"champion rule {entry!r} has a non-numeric tolerance or alpha") from None
-        if rule.tolerance < 0 or not 0 < rule.alpha < 0.5:
-            raise InputError(f"champion rule {entry!r}: tolerance must be >= 0 and alpha in (0, 0.5)")
-        rules.append(rule)
+        unknown = sorted(set(entry) - {"metric", "tolerance", "alpha"})
+        if unknown:
+            raise InputError(f"champion rule for {entry['metric']}: unknown key {unknown[0]!r}")
+        tolerance, alpha = entry.get("tolerance", 0.0), entry.get("alpha", 0.05)
+        problem = tolerance_problem(entry["metric"], tolerance)
+        if problem:
+            raise InputError(f"champion rule for {entry['metric']}: tolerance {problem}")
+        problem = alpha_problem(alpha)
+        if problem:
+            raise InputError(f"champion rule for {entry['metric']}: alpha {problem}")
+        rules.append(Rule(str(entry["metric"]), float(tolerance), float(alpha)))
     return tuple(rules)
 
 

@@ -45,6 +45,9 @@ def validate_dataset(
     """
     columns = [str(c) for c in frame.columns]
     frame = frame.set_axis(columns, axis=1)
+    unnamed = [i for i, c in enumerate(columns) if not c.strip()]
+    if unnamed:
+        raise InputError(f"column {unnamed[0] + 1} has no name in the header; name every column")
     if len(frame) == 0:
         raise InputError("dataset has no rows")
     if len(set(columns)) != len(columns):
@@ -63,7 +66,7 @@ def validate_dataset(
     if labels.isna().any():
         raise InputError(f"label column {label!r} has {int(labels.isna().sum())} missing values")
     if labels.nunique() < 2:
-        raise InputError(f"label column {label!r} has a single class ({labels.iloc[0]!r})")
+        raise InputError(f"label column {label!r} has a single class ({plain(labels.iloc[0])!r})")
 
     typed: dict[str, pd.Series] = {}
     for name in features:
@@ -77,7 +80,7 @@ def validate_dataset(
             raise InputError(f"feature {name!r} has no values (every row is missing)")
         if values.nunique(dropna=True) < 2:
             raise InputError(
-                f"feature {name!r} is constant ({values.dropna().iloc[0]!r} in every row); "
+                f"feature {name!r} is constant ({plain(values.dropna().iloc[0])!r} in every row); "
                 "remove it from the source"
             )
     typed[label] = labels
@@ -93,7 +96,25 @@ def validate_dataset(
     return result, schema
 
 
+def plain(value: object) -> object:
+    """A numpy scalar as the Python value it holds (messages show ``1``, not ``np.int64(1)``)."""
+    item = getattr(value, "item", None)
+    return item() if isinstance(value, np.generic) and item else value
+
+
 def _numeric(name: str, column: pd.Series) -> pd.Series:
+    values = _as_float(name, column)
+    infinite = np.isinf(values.to_numpy())
+    if infinite.any():
+        row = int(np.flatnonzero(infinite)[0])
+        raise InputError(
+            f"feature {name!r} has an infinite value in row {row + 1} ({int(infinite.sum())} in all); "
+            "use a finite number or leave the cell empty"
+        )
+    return values
+
+
+def _as_float(name: str, column: pd.Series) -> pd.Series:
     if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
         return column.astype("float64")
     converted = pd.to_numeric(column, errors="coerce")
@@ -101,10 +122,14 @@ def _numeric(name: str, column: pd.Series) -> pd.Series:
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputError(
-            f"feature {name!r} is not numeric (value {column.iloc[row]!r} in row {row + 1}); "
+            f"feature {name!r} is not numeric (value {plain(column.iloc[row])!r} in row {row + 1}); "
             "declare it categorical or fix the source"
         )
     return converted.astype("float64")
+
+
+#: Largest synthetic table (rows x features), about 8 GB of float64.
+MAX_SYNTHETIC_CELLS = 1_000_000_000
 
 
 def synthetic_dataset(rows: int, features: int = 20, seed: int = 0) -> pd.DataFrame:
@@ -125,6 +150,10 @@ def synthetic_dataset(rows: int, features: int = 20, seed: int = 0) -> pd.DataFr
         raise InputError(f"--rows must be at least 10, got {rows}")
     if features < 1:
         raise InputError(f"--features must be at least 1, got {features}")
+    if rows > MAX_SYNTHETIC_CELLS // features or features > 10_000:
+        raise InputError(f"--rows x --features must stay below {MAX_SYNTHETIC_CELLS:,} cells")
+    if seed < 0:
+        raise InputError(f"--seed must be >= 0, got {seed}")
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((rows, features))
     weights = rng.normal(0.0, 1.0, features)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 from components.ingest.core import parse_columns, synthetic_dataset, validate_dataset
+from components.shared.errors import InputError
 from components.shared.schema import DatasetSchema
 from components.shared.sources import fetch_source, source_name
-from components.shared.store import write_uri
+from components.shared.store import check_output_location, write_uri
 from components.shared.tables import read_table_bytes, write_parquet
 
 
@@ -36,6 +37,9 @@ def run_ingest(
 
 def write_synthetic(rows: int, output_uri: str, features: int = 20, seed: int = 0) -> str:
     """Write a synthetic dataset (CSV or Parquet by suffix) and return its URI."""
+    if not source_name(output_uri).lower().endswith((".csv", ".parquet", ".pq")):
+        raise InputError(f"--output {output_uri!r} must end in .csv or .parquet")
+    check_output_location(output_uri)
     frame = synthetic_dataset(rows, features, seed)
     if output_uri.lower().endswith((".parquet", ".pq")):
         return write_parquet(frame, output_uri)

@@ -9,7 +9,7 @@ from typing import Any
 from components.shared.errors import InputError
 from components.shared.store import LAYOUT
 
-PIPELINE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+PIPELINE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}\Z")
 RUNS, EVALUATIONS = "runs", "evaluations"
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from components.model_storage.core import build_metadata, new_version
 from components.shared.artifacts import METADATA_FILE, MODEL_FILE
 from components.shared.errors import StoreError
-from components.shared.models import check_model_name, version_prefix
+from components.shared.models import check_model_name, read_history, version_prefix
 from components.shared.store import LAYOUT, open_store, read_uri
 from components.shared.tables import read_parquet_metadata
 
@@ -70,6 +70,9 @@ def store_model(
     check_model_name(model_name)
     store = open_store(store_uri)
     store.check_writable(LAYOUT.models)
+    # The champion task reads this history after the version is stored: a corrupt record must
+    # fail the run before anything is stored, not after (it would leave an orphan version).
+    read_history(store, model_name)
     created_at = now or datetime.now(UTC)
     version = version or new_version(created_at, run_id)
     evaluation = read_parquet_metadata(evaluation_uri)

@@ -20,7 +20,7 @@ CHAMPION_FILE = "champion.json"
 HISTORY_DIR = "champion-history"
 
 #: Model names become S3 key parts and KServe InferenceService names: DNS-label rules.
-MODEL_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+MODEL_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
 
 
 def check_model_name(name: str) -> str:
@@ -29,7 +29,7 @@ def check_model_name(name: str) -> str:
     Raises:
         InputError: Not lowercase letters, digits and '-', 1-63 characters.
     """
-    if not MODEL_NAME.match(name):
+    if not isinstance(name, str) or not MODEL_NAME.fullmatch(name):
         raise InputError(
             f"invalid model name {name!r}: use 1-63 lowercase letters, digits and '-', "
             "starting and ending with a letter or digit"
@@ -37,9 +37,24 @@ def check_model_name(name: str) -> str:
     return name
 
 
+#: Versions are one key part: ``YYYYMMDD-HHMMSS-<hex>`` as stored, never a path.
+VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+def check_version(version: str) -> str:
+    """Return ``version`` if it can name a stored version (one key part, no path).
+
+    Raises:
+        InputError: Empty, too long, or with characters other than letters, digits, '.', '_', '-'.
+    """
+    if not VERSION.fullmatch(version) or ".." in version:
+        raise InputError(f"invalid model version {version!r}: use letters, digits, '.', '_' and '-'")
+    return version
+
+
 def version_prefix(model_name: str, version: str) -> str:
     """Store key prefix of one model version: ``models/<name>/<version>``."""
-    return f"{LAYOUT.models}/{check_model_name(model_name)}/{version}"
+    return f"{LAYOUT.models}/{check_model_name(model_name)}/{check_version(version)}"
 
 
 def champion_key(model_name: str) -> str:
@@ -63,9 +78,14 @@ def read_history(store: Store, model_name: str) -> list[dict[str, Any]]:
     for key in store.list(history_prefix(model_name)):
         if key.endswith(".json"):
             try:
-                records.append(dict(json.loads(store.read(key))))
-            except json.JSONDecodeError as exc:
+                record = json.loads(store.read(key))
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                 raise InputError(f"malformed champion record {store.uri_for(key)}: {exc}") from None
+            if not isinstance(record, dict) or not isinstance(record.get("version"), str):
+                raise InputError(
+                    f"malformed champion record {store.uri_for(key)}: not an object with a 'version'"
+                )
+            records.append(record)
     return records
 
 

@@ -6,7 +6,7 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-from components.shared.errors import InputError, KfopsError
+from components.shared.errors import InputError, KfopsError, one_line
 from components.shared.store import read_uri
 
 #: Datasets shipped inside the ``ingest`` package, addressable on any machine or
@@ -15,7 +15,6 @@ BUILTIN_SCHEME = "builtin"
 #: ``builtin://breast_cancer_drift?window=N``: window N of the bundled data, drifting from N = 3.
 DRIFTING_DATASET = "breast_cancer_drift"
 
-HTTP_TIMEOUT_SECONDS = (5.0, 60.0)  # connect, read
 HTTP_RETRIES = 4
 HTTP_BACKOFF_SECONDS = 0.5  # waits 0.5, 1, 2, 4 s between tries
 
@@ -42,7 +41,7 @@ def fetch_source(uri: str) -> bytes:
         return _builtin(name)
     if parsed.scheme in ("http", "https"):
         if parsed.scheme == "http":
-            raise InputError(f"refusing plain-http source {uri!r}; use https://")
+            raise InputError(f"refusing plain-http source {_without_query(uri)!r}; use https://")
         return _https(uri)
     if parsed.scheme in ("", "file"):
         path = Path(parsed.path if parsed.scheme == "file" else uri).expanduser()
@@ -87,22 +86,45 @@ def _drifting_window(query: str) -> bytes:
 
 
 def _https(uri: str) -> bytes:
+    """GET ``uri``; connect, reads and retries (with backoff) end within the network deadline.
+
+    Messages name the host and path only: a presigned URL's query is a credential.
+    """
     import urllib3
 
-    retry = urllib3.Retry(
-        total=HTTP_RETRIES,
-        backoff_factor=HTTP_BACKOFF_SECONDS,
-        status_forcelist=(429, 500, 502, 503, 504),
-        allowed_methods=frozenset({"GET"}),
-    )
-    timeout = urllib3.Timeout(connect=HTTP_TIMEOUT_SECONDS[0], read=HTTP_TIMEOUT_SECONDS[1])
-    try:
-        response = urllib3.request("GET", uri, retries=retry, timeout=timeout)
-    except urllib3.exceptions.HTTPError as exc:
-        raise InputError(f"cannot download {uri}: {exc}") from None
-    if response.status != 200:
-        raise InputError(f"cannot download {uri}: HTTP {response.status}")
-    return response.data
+    from components.shared.deadline import Deadline, host_of, is_timeout
+
+    shown = _without_query(uri)
+    deadline = Deadline(f"download of {shown}")
+    pool = urllib3.PoolManager(retries=False)
+    wait = HTTP_BACKOFF_SECONDS
+    for attempt in range(1, HTTP_RETRIES + 2):
+        connect, read = deadline.timeout()
+        try:
+            response = pool.request(
+                "GET", uri, timeout=urllib3.Timeout(connect=connect, read=read, total=deadline.remaining())
+            )
+        except urllib3.exceptions.HTTPError as exc:
+            if is_timeout(exc) and deadline.remaining() < 1.0:
+                raise InputError(one_line(deadline.timed_out())) from None
+            failure = "timed out" if is_timeout(exc) else type(exc).__name__
+        else:
+            if response.status == 200:
+                return bytes(response.data)
+            if response.status not in (429, 500, 502, 503, 504):
+                raise InputError(f"cannot download {shown}: HTTP {response.status}")
+            failure = f"HTTP {response.status}"
+        if attempt > HTTP_RETRIES or not deadline.sleep(wait):
+            break
+        wait *= 2
+    raise InputError(f"cannot download {shown}: {host_of(uri)} {failure} ({attempt} attempt(s))")
+
+
+def _without_query(uri: str) -> str:
+    parsed = urlparse(uri)
+    host = parsed.hostname or ""
+    port = f":{parsed.port}" if parsed.port else ""
+    return f"{parsed.scheme}://{host}{port}{parsed.path}"
 
 
 def source_name(uri: str) -> str:

@@ -76,6 +76,10 @@ class Store(Protocol):
         """
         ...
 
+    def check_readable(self, area: str = LAYOUT.metrics) -> None:
+        """Fail with `StoreError` unless the store exists and ``area`` can be listed."""
+        ...
+
 
 def _clean_key(key: str) -> str:
     parts = [p for p in key.split("/") if p]
@@ -148,6 +152,14 @@ class LocalStore:
             tmp.unlink(missing_ok=True)
         return str(path)
 
+    def check_readable(self, area: str = LAYOUT.metrics) -> None:
+        """The store exists (a reader of a mistyped store must not see "nothing stored")."""
+        del area
+        if self.root.exists() and not self.root.is_dir():
+            raise StoreError(f"store root {self.root} is not a directory")
+        if not self.root.is_dir():
+            raise StoreError(f"store root {self.root} does not exist")
+
     def check_writable(self, area: str = LAYOUT.metrics) -> None:
         del area  # a local directory is writable as a whole or not at all
         if self.root.exists() and not self.root.is_dir():
@@ -163,20 +175,18 @@ class LocalStore:
 
 
 def s3_client() -> S3Client:
-    """A boto3 S3 client with timeouts and bounded retries with backoff.
+    """A boto3 S3 client whose every call ends within the network deadline.
 
-    The endpoint follows ``AWS_ENDPOINT_URL``/``AWS_ENDPOINT_URL_S3`` (boto3 reads
+    Timeouts and bounded retries with backoff come from
+    `components.shared.deadline.botocore_config` (``KFOPS_NETWORK_TIMEOUT``, default
+    60 s). The endpoint follows ``AWS_ENDPOINT_URL``/``AWS_ENDPOINT_URL_S3`` (boto3 reads
     them), which is how tests point it at a local moto server.
     """
     import boto3
-    from botocore.config import Config
 
-    config = Config(
-        connect_timeout=5,
-        read_timeout=60,
-        retries={"max_attempts": 5, "mode": "standard"},  # exponential backoff
-    )
-    return boto3.client("s3", config=config)
+    from components.shared.deadline import botocore_config
+
+    return boto3.client("s3", config=botocore_config())
 
 
 class S3Store:
@@ -215,7 +225,16 @@ class S3Store:
             if code in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
                 return ObjectExistsError(f"{self.uri_for(key)} already exists; refusing to overwrite it")
             return StoreError(f"cannot {action} {self.uri_for(key)}: {code or exc}")
-        return StoreError(f"cannot {action} {self.uri_for(key)}: {exc}")
+        return StoreError(f"cannot {action} {self.uri_for(key)}: {self._network(exc)}")
+
+    def _network(self, exc: Exception) -> str:
+        """A transport failure in a few words: which endpoint, and whether it timed out."""
+        from components.shared.deadline import aws_failure
+
+        endpoint = (
+            getattr(getattr(self.client, "meta", None), "endpoint_url", "") or "https://s3.amazonaws.com"
+        )
+        return aws_failure("S3", endpoint, exc) or str(exc) or type(exc).__name__
 
     def read(self, key: str) -> bytes:
         try:
@@ -258,6 +277,10 @@ class S3Store:
             raise self._fail("write", key, exc) from None
         return self.uri_for(key)
 
+    def check_readable(self, area: str = LAYOUT.metrics) -> None:
+        """The bucket exists and the area can be listed (the same one-key listing as below)."""
+        self.check_writable(area)
+
     def check_writable(self, area: str = LAYOUT.metrics) -> None:
         """Probe with a one-key listing of ``<prefix>/<area>/`` (no write, no object left).
 
@@ -278,7 +301,10 @@ class S3Store:
                 "NotFound",
             ):
                 raise StoreError(f"bucket {self.bucket!r} does not exist") from None
-            raise StoreError(f"store {self.uri} is not reachable: {exc}") from None
+            if isinstance(exc, ClientError):
+                code = exc.response.get("Error", {}).get("Code", "")
+                raise StoreError(f"store {self.uri} is not reachable: {code or exc}") from None
+            raise StoreError(f"store {self.uri} is not reachable: {self._network(exc)}") from None
 
 
 def open_store(uri: str) -> Store:
@@ -317,6 +343,29 @@ def read_uri(uri: str) -> bytes:
 def write_uri(uri: str, data: bytes, *, overwrite: bool = True) -> str:
     """Write an object atomically to a local path, ``file://`` or ``s3://`` URI."""
     store, key = split_uri(uri)
+    check_output_location(uri)
     if isinstance(store, LocalStore):
-        store.root.mkdir(parents=True, exist_ok=True)
+        try:
+            store.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create {store.root} for {uri}: {exc.strerror or exc}") from None
     return store.write(key, data, overwrite=overwrite)
+
+
+def check_output_location(uri: str) -> None:
+    """Fail early when a local output path cannot be a file (a parent is a file, or it is a directory).
+
+    Raises:
+        StoreError: The path is a directory, or one of its parents is a file.
+    """
+    store, key = split_uri(uri)
+    if not isinstance(store, LocalStore):
+        return
+    path = store.root / key
+    if path.is_dir():
+        raise StoreError(f"{path} is a directory, not a file")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise StoreError(f"cannot write {path}: {parent} is a file, not a directory")
+            break

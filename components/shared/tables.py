@@ -6,7 +6,7 @@ import io
 import json
 from typing import TYPE_CHECKING, Any
 
-from components.shared.errors import InputError
+from components.shared.errors import InputError, one_line
 from components.shared.store import read_uri, write_uri
 
 if TYPE_CHECKING:  # pandas costs ~0.4 s to import; steps that only need metadata skip it
@@ -68,9 +68,15 @@ def read_table_bytes(data: bytes, name: str) -> pd.DataFrame:
         try:
             return pq.read_table(io.BytesIO(data)).to_pandas()
         except Exception as exc:
-            raise InputError(f"{name} is not a readable Parquet file: {exc}") from None
+            raise InputError(f"{name} is not a readable Parquet file: {one_line(str(exc)[:200])}") from None
     if not data.strip():
         raise InputError(f"{name} is empty")
+    if data[:2] == b"\x1f\x8b":
+        raise InputError(f"{name} is gzip-compressed; decompress it or store it as Parquet")
+    if data[:4] == b"PAR1":
+        raise InputError(f"{name} is a Parquet file; give it a .parquet name")
+    if b"\x00" in data[:65536]:  # never echo binary content
+        raise InputError(f"{name} is not a readable CSV file: it holds binary data, not text")
     import pyarrow.csv as pcsv
 
     # Empty cells are missing values in string columns too (pyarrow's default
@@ -79,5 +85,7 @@ def read_table_bytes(data: bytes, name: str) -> pd.DataFrame:
     try:
         return pcsv.read_csv(io.BytesIO(data), convert_options=convert).to_pandas()
     except Exception as exc:  # ArrowInvalid, UnicodeDecodeError, ...: keep the first line
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(f"{name} is not a readable CSV file: {reason}") from None
+        if isinstance(exc, UnicodeDecodeError) or "invalid UTF8" in str(exc) or "utf-8" in str(exc):
+            raise InputError(f"{name} is not UTF-8 text; save it as UTF-8") from None
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise InputError(f"{name} is not a readable CSV file: {one_line(reason)}") from None

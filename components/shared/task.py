@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from components.shared.errors import KfopsError, one_line, report_failure
+from components.shared.errors import InputError, KfopsError, one_line, report_failure
 
 
 @contextlib.contextmanager
@@ -21,3 +21,24 @@ def reported(task: str) -> Iterator[None]:
         report_failure(exc, task)
         print(f"error: {one_line(exc)}")
         raise
+    except (UnicodeDecodeError, ValueError) as exc:
+        known = known_input_problem(exc)
+        if known is None:
+            raise
+        report_failure(known, task)
+        print(f"error: {one_line(known)}")
+        raise known from exc
+
+
+def known_input_problem(exc: Exception) -> InputError | None:
+    """The input problem behind a library's exception on bad data, if it is one we know."""
+    if isinstance(exc, UnicodeDecodeError):
+        return InputError(f"input is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at {exc.start})")
+    text = str(exc)
+    if "infinity" in text.lower() or "too large for dtype" in text:
+        return InputError(f"input contains infinity or a value too large: {one_line(text)[:200]}")
+    if "contains NaN" in text:
+        return InputError(
+            f"input contains missing values (NaN) where none are allowed: {one_line(text)[:200]}"
+        )
+    return None

@@ -9,7 +9,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from components.shared.errors import InputError
+from components.shared.errors import InputError, one_line
+from components.shared.store import open_store
+from kfops.files import output_dir, write_atomically
 from kfops.gate.baseline import list_baselines, promote
 from kfops.gate.config import GateConfig, load_config
 from kfops.gate.report import GateOutcome, comment_body, render_markdown, write_reports
@@ -63,7 +65,7 @@ def print_outcome(outcome: GateOutcome, report_dir: Path, github: bool) -> None:
     if github:
         publish_github(markdown)
         body = comment_body(outcome, markdown)
-        (report_dir / "comment.md").write_text(body)
+        write_atomically(report_dir / "comment.md", body.encode())
         print(body)
     else:
         print(markdown.rstrip())
@@ -73,6 +75,7 @@ def print_outcome(outcome: GateOutcome, report_dir: Path, github: bool) -> None:
 def gate_command(args: argparse.Namespace, settings: Settings) -> int:
     """``kfops gate``: exit 0 pass, 1 regression, 2 error."""
     config = load_config(args.config)
+    output_dir(args.report_dir, "report directory", create=False)  # before any work, not after a pipeline run
     store = args.store or settings.store
     candidate_info: dict[str, Any] = {}
     if args.run:
@@ -121,8 +124,12 @@ def _candidate_run(report: Path) -> str:
     """The run id of the candidate a gate report was made for (it must have passed)."""
     try:
         verdict = json.loads(report.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(f"cannot read gate report {report}: {exc}") from None
+    except OSError as exc:
+        raise InputError(f"cannot read gate report {report}: {exc.strerror or exc}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"gate report {report} is not JSON: {one_line(exc)}") from None
+    if not isinstance(verdict, dict) or not isinstance(verdict.get("candidate", {}), dict):
+        raise InputError(f"gate report {report} is not a report of `kfops gate` (expected a JSON object)")
     if verdict.get("exit_code") != 0:
         raise InputError(f"gate report {report} is a failing verdict; refusing to promote its candidate")
     run = (verdict.get("candidate") or {}).get("run_id")
@@ -137,6 +144,7 @@ def baseline_command(args: argparse.Namespace, settings: Settings) -> int:
 
     _, pipeline, branch = _rule_defaults(args)
     store = args.store or settings.store
+    open_store(store).check_readable()  # a mistyped store is no "no baseline"
     if args.baseline_command == "show":
         pointers = list_baselines(store, pipeline, branch)
         if not pointers:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from components.champion.decide import METRICS
+from components.champion.decide import METRICS, alpha_problem, tolerance_problem
 from components.shared.errors import InputError
 
 
@@ -76,6 +76,8 @@ def parse_config(data: dict[str, Any], source: str) -> GateConfig:
     if unknown:
         raise InputError(f"{source}: unknown gate setting {unknown[0]!r}; known: {', '.join(sorted(known))}")
     alpha = _number(data, "alpha", 0.05, where)
+    if alpha_problem(alpha):
+        raise InputError(f"{source}: gate.alpha {alpha_problem(alpha)}")
     missing = data.get("on_missing_baseline", "pass")
     if missing not in ("pass", "fail"):
         raise InputError(f"{source}: gate.on_missing_baseline must be 'pass' or 'fail', got {missing!r}")
@@ -103,11 +105,16 @@ def parse_config(data: dict[str, Any], source: str) -> GateConfig:
             raise InputError(f"{source}: {here}.gate must be true or false")
         tolerance = _number(table, "tolerance", 0.0, here)
         rule_alpha = _number(table, "alpha", alpha, here)
-        if tolerance < 0:
-            raise InputError(f"{source}: {here}.tolerance must be >= 0")
-        if not 0 < rule_alpha < 0.5:
-            raise InputError(f"{source}: {here}.alpha must be in (0, 0.5)")
+        problem = tolerance_problem(name, tolerance)
+        if problem:
+            raise InputError(f"{source}: {here}.tolerance {problem}")
+        problem = alpha_problem(rule_alpha)
+        if problem:
+            raise InputError(f"{source}: {here}.alpha {problem}")
         rules.append(MetricRule(name, gate, tolerance, rule_alpha, direction))
+    for key in ("pipeline", "baseline_branch"):
+        if not isinstance(data.get(key, ""), str) or (key in data and not data[key].strip()):
+            raise InputError(f"{source}: gate.{key} must be a non-empty string, got {data[key]!r}")
     return GateConfig(
         metrics=tuple(rules),
         on_missing_baseline=missing,
@@ -134,9 +141,17 @@ def load_config(path: Path | None = None, project_root: Path | None = None) -> G
         data = tomllib.loads(path.read_text())
     except FileNotFoundError:
         raise InputError(f"gate config {path} does not exist") from None
+    except IsADirectoryError:
+        raise InputError(f"gate config {path} is a directory, not a TOML file") from None
+    except OSError as exc:
+        raise InputError(f"cannot read gate config {path}: {exc.strerror}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"gate config {path} is not valid TOML: {exc}") from None
-    table = data.get("tool", {}).get("kfops", {}).get("gate")
+    tool = data.get("tool", {})
+    kfops = tool.get("kfops", {}) if isinstance(tool, dict) else {}
+    table = kfops.get("gate") if isinstance(kfops, dict) else None
     if table is None:
         table = data.get("gate", data if required and "tool" not in data else {})
+    if not isinstance(table, dict):
+        raise InputError(f"{path}: gate settings must be a table, got {type(table).__name__}")
     return parse_config(table, str(path))

@@ -65,6 +65,13 @@ def load_predictions(uri: str) -> Predictions:
         raise InputError(f"{uri} has no {missing[0]!r} column (needs y_true and y_pred)")
     if len(frame) == 0:
         raise InputError(f"{uri} has no rows")
+    for column in (Y_TRUE, Y_PRED):
+        missing_rows = frame[column].isna()
+        if missing_rows.any():
+            raise InputError(
+                f"{uri}: {column} has {int(missing_rows.sum())} missing value(s) "
+                f"(first in row {int(missing_rows.to_numpy().argmax())})"
+            )
     if ID in frame.columns:
         if frame[ID].duplicated().any():
             duplicate = frame[ID][frame[ID].duplicated()].iloc[0]
@@ -76,7 +83,14 @@ def load_predictions(uri: str) -> Predictions:
         order = [str(c) for c in facts["classes"]]
         score_columns = [f"{SCORE_PREFIX}{c}" for c in order]
         classes = order
-    scores = frame[score_columns].to_numpy(dtype=float) if score_columns else None
+    try:
+        scores = frame[score_columns].to_numpy(dtype=float) if score_columns else None
+    except (TypeError, ValueError):
+        raise InputError(f"{uri}: score columns must be numbers") from None
+    if scores is not None and not (np.isfinite(scores).all() and ((scores >= 0) & (scores <= 1)).all()):
+        raise InputError(
+            f"{uri}: score columns must be probabilities in [0, 1] (found missing or out-of-range values)"
+        )
     return Predictions(
         source=uri,
         y_true=frame[Y_TRUE].to_numpy(),

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from components.champion.decide import Decision
+from kfops.files import output_dir, write_atomically
 from kfops.gate.config import MetricRule
 
 #: Hidden marker a workflow searches for to update one PR comment in place.
@@ -168,7 +169,7 @@ def write_reports(outcome: GateOutcome, report_dir: Path) -> dict[str, Path]:
     """Write ``gate.md``, ``gate.json`` and ``gate.png`` (each atomically) into ``report_dir``."""
     from kfops.gate.plot import render_png
 
-    report_dir.mkdir(parents=True, exist_ok=True)
+    output_dir(report_dir, "report directory")
     markdown = render_markdown(outcome)
     outputs = {
         "markdown": (report_dir / "gate.md", markdown.encode()),
@@ -176,7 +177,5 @@ def write_reports(outcome: GateOutcome, report_dir: Path) -> dict[str, Path]:
         "png": (report_dir / "gate.png", render_png(outcome)),
     }
     for path, data in outputs.values():
-        tmp = path.with_name(f".tmp-{path.name}")
-        tmp.write_bytes(data)
-        tmp.replace(path)
+        write_atomically(path, data)
     return {name: path for name, (path, _) in outputs.items()}

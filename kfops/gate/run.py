@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ import pandas as pd
 
 from components.champion.decide import METRICS, decide
 from components.shared.errors import InputError
+from components.shared.store import LAYOUT, open_store
 from kfops.gate.baseline import find_baseline
 from kfops.gate.config import GateConfig
 from kfops.gate.records import Predictions, check_same_examples, comparable, load_predictions
@@ -84,6 +86,10 @@ def compare(baseline: Predictions, candidate: Predictions, config: GateConfig) -
     return outcomes
 
 
+def _finite(decision: Any) -> bool:
+    return all(math.isfinite(float(v)) for v in (decision.baseline, decision.candidate, decision.delta))
+
+
 def run_gate(
     *,
     baseline_spec: str,
@@ -104,6 +110,8 @@ def run_gate(
         baseline = load_predictions(baseline_spec)
         base_info = _describe(baseline)
     else:
+        # A mistyped store (missing folder or bucket) must not read as "no baseline yet".
+        open_store(store).check_readable(LAYOUT.metrics)
         pointer = find_baseline(store, config.pipeline, baseline_spec, candidate.fingerprint)
         if pointer is None:
             result = "passes" if config.on_missing_baseline == "pass" else "fails"
@@ -129,6 +137,13 @@ def run_gate(
         )
     check_same_examples(baseline, candidate)
     metrics = compare(baseline, candidate, config)
+    for metric in metrics:
+        if metric.rule.gate and metric.decision is not None and not _finite(metric.decision):
+            d = metric.decision
+            raise InputError(
+                f"gated metric {metric.rule.name} is not a number (baseline {d.baseline}, candidate "
+                f"{d.candidate}): the predictions cannot be scored"
+            )
     verdict = "fail" if any(m.failed for m in metrics) else "pass"
     return GateOutcome(
         config.pipeline,

@@ -56,9 +56,13 @@ def test_default_rules_are_the_gates_gated_metrics() -> None:
         ("nope", "not JSON"),
         ("[]", "non-empty JSON list"),
         ('[{"metric": "speed"}]', "needs a metric"),
-        ('[{"metric": "accuracy", "tolerance": "x"}]', "non-numeric"),
-        ('[{"metric": "accuracy", "alpha": 0.7}]', "alpha in"),
+        ('[{"metric": "accuracy", "tolerance": "x"}]', "tolerance must be a number"),
+        ('[{"metric": "accuracy", "alpha": 0.7}]', r"alpha must be in \(0, 0.5\)"),
         ('[{"metric": "accuracy", "tolerance": -0.1}]', "tolerance must be"),
+        ('[{"metric": "accuracy", "tolerance": 1.5}]', r"tolerance must be >= 0 and < 1 for accuracy"),
+        ('[{"metric": "roc_auc", "tolerance": NaN}]', "tolerance must be finite"),
+        ('[{"metric": "log_loss", "tolerance": Infinity}]', "tolerance must be finite"),
+        ('[{"metric": "accuracy", "tolerence": 0.1}]', "unknown key 'tolerence'"),
     ],
 )
 def test_bad_rules_are_named(text: str, message: str) -> None:

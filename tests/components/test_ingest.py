@@ -297,7 +297,7 @@ def test_read_table_bytes_rejects_ragged_csv() -> None:
 
 def test_read_table_bytes_rejects_binary_garbage_as_input_error() -> None:
     garbage = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00"
-    with pytest.raises(InputError, match=r"x\.csv is not a readable CSV"):
+    with pytest.raises(InputError, match=r"x\.csv is not a readable CSV file: it holds binary data"):
         read_table_bytes(garbage, "x.csv")
 
 

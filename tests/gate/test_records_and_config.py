@@ -304,6 +304,12 @@ def test_plain_file_with_gate_table_is_read(tmp_path: Path) -> None:
         ({"alpha": "0.05"}, "must be a number"),
         ({"metrics": {"accuracy": {"gate": "yes"}}}, "true or false"),
         ({"metrics": {"accuracy": {"tolerance": True}}}, "must be a number"),
+        ({"metrics": {"accuracy": {"tolerance": 1.5}}}, r"tolerance must be >= 0 and < 1 for accuracy"),
+        ({"metrics": {"macro_f1": {"tolerance": 1.0}}}, r"tolerance must be >= 0 and < 1 for macro_f1"),
+        ({"metrics": {"roc_auc": {"tolerance": float("nan")}}}, "tolerance must be finite"),
+        ({"metrics": {"log_loss": {"tolerance": float("inf")}}}, "tolerance must be finite"),
+        ({"alpha": float("nan")}, "alpha must be in"),
+        ({"pipeline": 3}, "gate.pipeline must be a non-empty string"),
         ({"metrics": "accuracy"}, "must be a table"),
     ],
 )
