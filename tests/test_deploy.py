@@ -458,3 +458,22 @@ def test_deploy_refuses_pipelines_whose_ecr_images_are_missing(
     assert state.log == []  # refused before any request to KFP
     push(names[0])
     assert len(deploy(host, TOKEN, out, namespace=NS).uploaded) == 3  # every pipeline, once all images exist
+
+
+def test_cli_silent_server_fails_within_the_configured_network_deadline(tmp_path: Path) -> None:
+    """A host that accepts the connection and never answers: KFOPS_NETWORK_TIMEOUT bounds each call."""
+    import socket
+
+    (tmp_path / "token").write_text(TOKEN)
+    with socket.socket() as hole:
+        hole.bind(("127.0.0.1", 0))
+        hole.listen(16)  # connections are accepted by the kernel; nothing ever reads them
+        started = time.monotonic()
+        result = run_kfops(
+            "deploy", "--host", f"http://127.0.0.1:{hole.getsockname()[1]}", "--namespace", NS,
+            "--token-file", str(tmp_path / "token"), "--pipelines-dir", str(tmp_path / "build"),
+            "--store", str(tmp_path), env={"KFOPS_NETWORK_TIMEOUT": "4"},
+        )  # fmt: skip
+        elapsed = time.monotonic() - started
+    assert result.returncode == 1 and "timed out: no response within 2 s" in result.stderr, result.stderr
+    assert elapsed < 4 + 10, f"{elapsed:.1f} s (the CLI's own start and compile take a few seconds)"

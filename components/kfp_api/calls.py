@@ -166,7 +166,7 @@ class Calls:
         if isinstance(cause, urllib3.exceptions.ConnectTimeoutError):
             return f"connection timed out after {self.policy.connect_timeout:g} s"
         if isinstance(cause, urllib3.exceptions.ReadTimeoutError):
-            return f"no response within {self.policy.read_timeout:g} s"
+            return f"timed out: no response within {self.policy.read_timeout:g} s"
         if isinstance(cause, urllib3.exceptions.NameResolutionError):
             return "host name not found"
         if isinstance(cause, urllib3.exceptions.SSLError):

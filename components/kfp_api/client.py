@@ -28,6 +28,24 @@ SUPPORTED_MAJOR = 2  # kfp 2.17's client needs a 2.x backend
 DEFAULT_POLICY = RetryPolicy()
 
 
+def configured_policy() -> RetryPolicy:
+    """:data:`DEFAULT_POLICY`, within ``KFOPS_NETWORK_TIMEOUT`` when that is set (one deadline per call)."""
+    import os
+
+    from components.shared.deadline import DEADLINE_ENV, network_deadline
+
+    if not os.environ.get(DEADLINE_ENV, "").strip():
+        return DEFAULT_POLICY
+    deadline = network_deadline()
+    return RetryPolicy(
+        connect_timeout=min(DEFAULT_POLICY.connect_timeout, deadline / 4),
+        read_timeout=min(DEFAULT_POLICY.read_timeout, deadline / 2),
+        attempts=DEFAULT_POLICY.attempts,
+        backoff=DEFAULT_POLICY.backoff,
+        deadline=deadline,
+    )
+
+
 def name_filter(key: str, value: str) -> str:
     """A v2beta1 ``filter`` that matches ``key == value`` (protojson field names, as the server parses it)."""
     return json.dumps({"predicates": [{"key": key, "operation": "EQUALS", "string_value": value}]})
@@ -67,7 +85,7 @@ class KfpApi:
 
         self.host = host.rstrip("/")
         self.namespace = namespace
-        self.calls = Calls(self.host, namespace, policy or DEFAULT_POLICY, sleep=sleep or time.sleep)
+        self.calls = Calls(self.host, namespace, policy or configured_policy(), sleep=sleep or time.sleep)
         read_token = token if callable(token) else (lambda: token)
 
         class Config(api.Configuration):  # type: ignore[misc]

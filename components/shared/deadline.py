@@ -3,7 +3,7 @@
 Every command that talks to a network service (an HTTPS source, S3, ECR, STS, EKS, the
 Kubernetes API) fails within ``KFOPS_NETWORK_TIMEOUT`` seconds (default 60) when the
 service accepts the connection and never answers, naming the host and "timed out".
-The KFP client has its own budget (`components.kfp_api.calls.RetryPolicy`).
+The KFP client applies it through its own retry policy (`components.kfp_api.client.configured_policy`).
 """
 
 from __future__ import annotations
