@@ -455,6 +455,13 @@ def test_deploy_refuses_pipelines_whose_ecr_images_are_missing(
     assert missing in "".join(p.read_text() for p in out.glob("*.yaml"))
     with pytest.raises(InputError, match=f"image {re.escape(missing)} is not in the registry"):
         deploy(host, TOKEN, out, namespace=NS)
+    (tmp_path / "token").write_text(TOKEN)
+    cli = run_kfops(
+        "deploy", "--host", host, "--namespace", NS, "--token-file", str(tmp_path / "token"),
+        "--pipelines-dir", str(tmp_path / "cli-build"), "--store", str(tmp_path),
+        env={"KFOPS_IMAGE_REGISTRY": registry},
+    )  # fmt: skip
+    assert cli.returncode == 2 and cli.stderr.count("\n") == 1 and "is not in the registry" in cli.stderr
     assert state.log == []  # refused before any request to KFP
     push(names[0])
     assert len(deploy(host, TOKEN, out, namespace=NS).uploaded) == 3  # every pipeline, once all images exist
