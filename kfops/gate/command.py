@@ -107,7 +107,7 @@ def _run_for_candidate(
     record = parse_record(result.output)
     if not record.get("evaluation_uri"):
         raise InputError(f"pipeline {pipeline!r} produced no evaluation record to gate")
-    print(run_summary(pipeline, result.seconds, record, str(result.log_path)))
+    print(run_summary(pipeline, result.seconds, record, str(result.log_path), result.tasks))
     print()
     return {**record, "store": result.store}
 
