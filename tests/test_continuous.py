@@ -46,6 +46,10 @@ def test_first_training_made_a_champion_and_inference_uses_it(store: Path) -> No
     code, out, err = _kfops(store, "run", "inference")
     assert code == 0, err
     (predictions,) = (store / "predictions/breast-cancer" / champion["version"]).glob("*.parquet")
+    # The summary says how many rows, with which model version, and where the predictions are.
+    assert "(run ?)" not in out and "  rows     569 predicted" in out
+    assert f"  model    breast-cancer version {champion['version']}" in out
+    assert f"  output   {predictions}" in out
     frame, facts = read_parquet(str(predictions))
     assert len(frame) == 569 and facts["version"] == champion["version"]
 

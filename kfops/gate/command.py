@@ -23,9 +23,16 @@ def add_parsers(commands: Any) -> None:
     """Register ``gate`` and ``baseline`` on the ``kfops`` subcommand parser."""
     gate = commands.add_parser("gate", help="fail when the candidate's accuracy really regresses")
     what = gate.add_mutually_exclusive_group(required=True)
-    what.add_argument("--candidate", help="evaluation record, or CSV/Parquet with y_true,y_pred")
+    what.add_argument(
+        "--candidate",
+        help="predictions file (evaluation record, or CSV/Parquet with y_true,y_pred), "
+        "a run record (JSON of `kfops metrics show RUN`) or a run id/name",
+    )
     what.add_argument("--run", metavar="PIPELINE", help="run this pipeline locally and gate its result")
-    gate.add_argument("--baseline", help="evaluation record / prediction file, or a branch (default: main)")
+    gate.add_argument(
+        "--baseline",
+        help="a branch (default: main), or as --candidate: predictions file, run record or run id/name",
+    )
     gate.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="with --run")
     gate.add_argument("--config", type=Path, help="TOML gate settings (default: [tool.kfops.gate])")
     gate.add_argument("--report-dir", type=Path, default=DEFAULT_REPORT_DIR)
@@ -70,8 +77,26 @@ def print_outcome(outcome: GateOutcome, report_dir: Path, github: bool) -> None:
     print(f"reports: {paths['markdown']}  {paths['json']}  {paths['png']}", file=sys.stderr)
 
 
+def _prefetch_plot_imports() -> None:
+    """Import matplotlib (about half a second) while the main thread reads and sorts the inputs.
+
+    Reading Parquet and NumPy's sorts release the GIL, so the import mostly overlaps them;
+    ``render_png`` then finds matplotlib loaded. Any failure is left for ``render_png`` to report.
+    """
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot
+    except Exception:  # render_png imports again and reports it
+        pass
+
+
 def gate_command(args: argparse.Namespace, settings: Settings) -> int:
     """``kfops gate``: exit 0 pass, 1 regression, 2 error."""
+    import threading
+
+    threading.Thread(target=_prefetch_plot_imports, name="kfops-plot-imports", daemon=True).start()
     config = load_config(args.config)
     store = args.store or settings.store
     candidate_info: dict[str, Any] = {}
