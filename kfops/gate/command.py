@@ -77,26 +77,8 @@ def print_outcome(outcome: GateOutcome, report_dir: Path, github: bool) -> None:
     print(f"reports: {paths['markdown']}  {paths['json']}  {paths['png']}", file=sys.stderr)
 
 
-def _prefetch_plot_imports() -> None:
-    """Import matplotlib (about half a second) while the main thread reads and sorts the inputs.
-
-    Reading Parquet and NumPy's sorts release the GIL, so the import mostly overlaps them;
-    ``render_png`` then finds matplotlib loaded. Any failure is left for ``render_png`` to report.
-    """
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot
-    except Exception:  # render_png imports again and reports it
-        pass
-
-
 def gate_command(args: argparse.Namespace, settings: Settings) -> int:
     """``kfops gate``: exit 0 pass, 1 regression, 2 error."""
-    import threading
-
-    threading.Thread(target=_prefetch_plot_imports, name="kfops-plot-imports", daemon=True).start()
     config = load_config(args.config)
     store = args.store or settings.store
     candidate_info: dict[str, Any] = {}
