@@ -34,7 +34,7 @@ def test_on_a_terminal_a_spinner_shows_the_elapsed_time_and_is_cleared() -> None
 
 
 def test_a_quick_task_prints_no_running_line_and_the_summary_lists_each_task() -> None:
-    out, progress = _run_one_task(tty=False, seconds=0.0)
+    out, _ = _run_one_task(tty=False, seconds=0.0)
     assert "running" not in out
     summary = run_summary("training", 1.0, {"run_name": "r"}, "log", {"ingest": 1.25, "train": 3.5})
     assert "  tasks    ingest 1.2 s, train 3.5 s" in summary and "(run r)" in summary

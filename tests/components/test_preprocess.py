@@ -339,5 +339,5 @@ def test_digits_with_constant_pixel_columns_trains_with_the_default_steps(
     source = tmp_path / "digits.csv"
     digits.to_csv(source, index=False)
     paths = chain(tmp_path / "run", source=str(source), steps=DEFAULT_STEPS)  # type: ignore[operator]
-    evaluation, facts = read_parquet(str(paths["evaluation"]))
+    _, facts = read_parquet(str(paths["evaluation"]))
     assert len(facts["classes"]) == 10 and facts["metrics"]["accuracy"] > 0.9
