@@ -59,6 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--dry-run", action="store_true", help="monitoring: say which retraining would start, start none"
     )
+    run.add_argument(
+        "--promote",
+        action="store_true",
+        help="training: let the new model replace the champion if it does not regress "
+        "(default: challenge and report only; same as --param promote=true)",
+    )
 
     champion = commands.add_parser("champion", help="the champion model version of a model name")
     champion_cmd = champion.add_subparsers(dest="champion_command", required=True, metavar="ACTION")
@@ -228,16 +234,34 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.dry_run:
         raise InputError("--dry-run applies to the monitoring pipeline only")
+    pairs = list(args.param)
+    if args.promote:
+        if args.pipeline != "training":
+            raise InputError("--promote applies to the training pipeline only")
+        if any(p.partition("=")[0].strip() == "promote" for p in pairs):
+            raise InputError("give promotion either as --promote or as --param promote=..., not both")
+        pairs.append("promote=true")
     result = run_pipeline(
         args.pipeline,
-        args.param,
+        pairs,
         settings=settings,
         store=args.store,
         verbose=args.verbose,
         runner=args.runner,
     )
+    if args.pipeline == "inference" and isinstance(result.output, str):
+        from components.shared.tables import read_parquet_metadata
+        from kfops.report import inference_summary
+
+        facts = read_parquet_metadata(result.output)
+        print(inference_summary(result.seconds, facts, result.output, str(result.log_path), result.tasks))
+        return 0
     record = parse_record(result.output)
-    print(run_summary(args.pipeline, result.seconds, record, str(result.log_path)))
+    print(run_summary(args.pipeline, result.seconds, record, str(result.log_path), result.tasks))
+    if record.get("model_version"):
+        from kfops.continuous import challenge_summary
+
+        print(challenge_summary(result.store, str(record["model_name"]), str(record["model_version"])))
     return 0
 
 
@@ -278,7 +302,11 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     from kfops.gate.run import run_gate
 
     config = load_config(None)
-    record = _run_for_candidate(DEMO_PIPELINE, [], settings, args.store)
+    print(
+        "Demo: this run may replace the champion (as `kfops run training --promote`; "
+        "a plain `kfops run training` only reports the challenge)"
+    )
+    record = _run_for_candidate(DEMO_PIPELINE, ["promote=true"], settings, args.store)
     outcome = run_gate(
         baseline_spec=config.baseline_branch,
         candidate_uri=record["evaluation_uri"],
@@ -590,9 +618,34 @@ def dispatch(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``kfops`` command."""
-    args = build_parser().parse_args(argv)
-    return run_cli(lambda: dispatch(args))
+    """Entry point of the ``kfops`` command.
+
+    A reader that stops early (``kfops champion history NAME | head``) ends the command
+    quietly with exit 0: no ``BrokenPipeError`` traceback, for every command.
+    """
+    try:
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit:  # --help, --version, usage errors: flush here, where a closed pipe is caught
+            sys.stdout.flush()
+            raise
+        code = run_cli(lambda: dispatch(args))
+        sys.stdout.flush()  # a closed pipe shows here rather than at interpreter exit
+        return code
+    except BrokenPipeError:
+        _silence_stdout()
+        return 0
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not fail again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

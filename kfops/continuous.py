@@ -51,13 +51,20 @@ def run_monitoring_locally(
     verbose: bool,
     dry_run: bool,
     runner: str = "subprocess",
-) -> tuple[RunResult, dict[str, Any], dict[str, Any] | None]:
+) -> tuple[RunResult | None, dict[str, Any], dict[str, Any] | None]:
     """Run the monitoring pipeline; when the rule fires, start (or, dry, describe) a local retraining.
 
+    A dry run writes nothing anywhere: it scores the window in this process with the
+    monitoring task's own code (no pipeline run, no log, no window record) and prints
+    the decision and the exact command a real run would start.
+
     Returns:
-        The monitoring run, its window record, and the trigger record (``None`` when
-        nothing was started). ``runner`` (see ``run_pipeline``) applies to the retraining too.
+        The monitoring run (``None`` for a dry run), its window record, and the trigger
+        record (``None`` when nothing was started). ``runner`` (see ``run_pipeline``)
+        applies to the retraining too.
     """
+    if dry_run:
+        return None, *_dry_monitoring(pairs, settings, store)
     host = _params(pairs).get("kfp_host")
     if host is None:
         pairs = [*pairs, "kfp_host="]  # local: the trigger task defers to us
@@ -76,14 +83,10 @@ def run_monitoring_locally(
         model_name=window["model_name"],
         source=window["source"],
     )
-    command = "kfops run training " + " ".join(shlex.quote(f"{k}={v}") for k, v in parameters.items())
-    if dry_run:
-        print(f"  dry run: would start a local training run: {command}")
-        return result, window, None
     print("  retraining: starting a local training run")
     trained = run_pipeline(
         "training",
-        [f"{k}={v}" for k, v in parameters.items() if k != "store"],
+        [f"{k}={_param_text(v)}" for k, v in parameters.items() if k != "store"],
         settings=settings,
         store=result.store,
         verbose=verbose,
@@ -99,22 +102,110 @@ def run_monitoring_locally(
         recorded_at=datetime.now(UTC).isoformat(),
     )
     record_trigger(result.store, window["model_name"], trigger)
-    print(run_summary("training", trained.seconds, record, str(trained.log_path)))
+    print(run_summary("training", trained.seconds, record, str(trained.log_path), trained.tasks))
     print(challenge_summary(result.store, window["model_name"], str(record.get("model_version", ""))))
     return result, window, trigger
+
+
+def _param_text(value: Any) -> str:
+    """A training parameter as ``--param`` text (``true``, JSON for objects)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True)
+    return str(value)
+
+
+def training_command(parameters: dict[str, Any]) -> str:
+    """The ``kfops run training`` command that starts a retraining with ``parameters`` (runs as printed)."""
+    args = ["kfops", "run", "training", "--store", str(parameters["store"])]
+    for key, value in parameters.items():
+        if key == "store":
+            continue
+        if key == "promote" and value is True:
+            args.append("--promote")
+        else:
+            args += ["--param", f"{key}={_param_text(value)}"]
+    return shlex.join(args)
+
+
+def _dry_monitoring(pairs: list[str], settings: Settings, store: str | None) -> tuple[dict[str, Any], None]:
+    """Score the window and apply the rule as the monitoring task does, recording nothing."""
+    from components.monitoring.core import MonitorSettings
+    from components.monitoring.io import run_monitoring
+    from components.shared.store import LocalStore
+    from kfops.params import parse_params, pipeline_parameters
+    from kfops.registry import load_pipeline
+
+    declared = pipeline_parameters(load_pipeline("monitoring"))
+    given = parse_params(pairs, declared)
+    if "store" in given and store:
+        raise InputError("give the store either as --store or as --param store=..., not both")
+    values = {k: default for k, (_, default) in declared.items()} | given
+    backend = open_store(values.get("store") or store or settings.store)
+    if isinstance(backend, LocalStore) and not backend.root.is_dir():
+        raise InputError(f"store root {backend.root} does not exist")
+    rule = MonitorSettings(
+        str(values["metric"]),
+        float(values["threshold"]),
+        float(values["tolerance"]),
+        int(values["windows_below"]),
+        int(values["window_count"]),
+        float(values["cooldown_hours"]),
+    )
+    window = run_monitoring(
+        backend.uri,
+        str(values["model_name"]),
+        str(values["source"]),
+        rule,
+        as_of=str(values["as_of"] or ""),
+        record_window=False,
+    )
+    print(f"Monitoring (dry run: scored here, nothing recorded)\n{window_summary(window)}")
+    if not window["decision"]["retrain"]:
+        return window, None
+    host = given.get("kfp_host")
+    parameters = training_parameters(
+        str(values["training_parameters"]),
+        store=backend.uri,
+        model_name=window["model_name"],
+        source=window["source"],
+    )
+    if host:
+        print(f"  dry run: the trigger task would start pipeline {values['training_pipeline']!r} on {host}")
+    else:
+        print(f"  dry run: would start a local training run: {training_command(parameters)}")
+    return window, None
 
 
 def _params(pairs: list[str]) -> dict[str, str]:
     return dict(p.split("=", 1) for p in pairs if "=" in p)
 
 
+_VERDICTS = {
+    "promoted": "PROMOTED to champion",
+    "kept": "REFUSED (champion kept)",
+    "not comparable": "NOT COMPARABLE (champion kept)",
+    "not promoted": "NOT PROMOTED (champion kept; not asked to promote)",
+    "already champion": "already the champion",
+}
+
+
 def challenge_summary(store: str, model_name: str, version: str) -> str:
-    """Whether ``version`` became champion, and why."""
+    """Whether ``version`` became champion, and why (with the deciding metrics)."""
     challenge = read_challenge(store, model_name, version)
     if challenge is None:
         return f"  champion {version} was not challenged"
-    verdict = "PROMOTED to champion" if challenge["promote"] else "REFUSED (champion kept)"
-    return f"  champion {version}: {verdict}: {challenge['reason']}"
+    verdict = challenge.get("verdict") or ("promoted" if challenge["promote"] else "kept")
+    against = f" against champion {challenge['champion']}" if challenge.get("champion") else ""
+    lines = [f"  champion {version}{against}: {_VERDICTS.get(verdict, verdict)}: {challenge['reason']}"]
+    for d in challenge.get("decisions", []):
+        lines.append(
+            f"           {d['metric']:<8} candidate {d['candidate']:.4f}  champion {d['baseline']:.4f}  "
+            f"delta {d['delta']:+.4f}  p {d['p_value']:.3g}  "
+            f"{'REGRESSED' if d['regressed'] else 'no regression'}"
+        )
+    return "\n".join(lines)
 
 
 def show_champion(store: str, model_name: str) -> dict[str, Any]:
@@ -159,9 +250,12 @@ def loop_demo(settings: Settings, store: str | None, windows: int = DEMO_WINDOWS
         fresh.mkdir(parents=True, exist_ok=True)
         store = str(fresh)
     print(f"Continuous-training demo: model '{DEMO_MODEL}', {windows} daily windows of drifting data\n")
-    first = run_pipeline("training", [f"model_name={DEMO_MODEL}"], settings=settings, store=store)
+    print("(the demo's training runs may replace the champion, as with `kfops run training --promote`)\n")
+    first = run_pipeline(
+        "training", [f"model_name={DEMO_MODEL}", "promote=true"], settings=settings, store=store
+    )
     record = parse_record(first.output)
-    print(run_summary("training", first.seconds, record, str(first.log_path)))
+    print(run_summary("training", first.seconds, record, str(first.log_path), first.tasks))
     print(challenge_summary(first.store, DEMO_MODEL, str(record.get("model_version", ""))))
     fired = 0
     for number in range(windows):

@@ -11,7 +11,7 @@ import tempfile
 import time
 import uuid
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,7 @@ class RunResult:
         seconds: Wall time.
         log_path: Full log of the run.
         store: Store URI used.
+        tasks: Wall time of each task, in the order they finished.
     """
 
     pipeline: str
@@ -53,6 +54,7 @@ class RunResult:
     seconds: float
     log_path: Path
     store: str
+    tasks: dict[str, float] = field(default_factory=dict)
 
 
 def prepare_store(store: str, *, create: bool) -> str:
@@ -152,8 +154,10 @@ def run_pipeline(
                 )
             else:
                 print(f"Running pipeline '{name}' locally (kfp.local, one process per task)", flush=True)
-        output = _run_tasks(pipeline, args, local_runner, pipeline_root, error_file, log_path, total, verbose)
-    return RunResult(name, output, time.monotonic() - started, log_path, args["store"])
+        output, tasks = _run_tasks(
+            pipeline, args, local_runner, pipeline_root, error_file, log_path, total, verbose
+        )
+    return RunResult(name, output, time.monotonic() - started, log_path, args["store"], tasks)
 
 
 #: How tasks run locally (``kfops run --runner``).
@@ -169,7 +173,8 @@ def _run_tasks(
     log_path: Path,
     total: int,
     verbose: bool,
-) -> Any:
+) -> tuple[Any, dict[str, float]]:
+    """Run the pipeline's tasks; the pipeline's output and each task's wall time."""
     from kfp import local
 
     local.init(runner=local_runner, pipeline_root=pipeline_root)
@@ -191,7 +196,8 @@ def _run_tasks(
                 raise _failure(exc, error_file, log_path) from None
             finally:
                 progress.write("\n")
-    return getattr(task, "output", None)
+                progress.close()  # stops the elapsed-time ticker
+    return getattr(task, "output", None), dict(progress.seconds)
 
 
 def _failure(exc: RuntimeError, error_file: str, log_path: Path) -> PipelineFailed:

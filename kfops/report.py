@@ -13,9 +13,23 @@ def format_metrics(metrics: dict[str, float]) -> str:
     return "  ".join(f"{name} {metrics[name]:.4f}" for name in names)
 
 
-def run_summary(pipeline: str, seconds: float, record: dict[str, Any], log_path: str) -> str:
-    """The closing summary of `kfops run`."""
-    lines = [f"Pipeline '{pipeline}' succeeded in {seconds:.1f} s (run {record.get('run_name', '?')})"]
+def task_times(tasks: dict[str, float]) -> str:
+    """``ingest 1.2 s, split 0.4 s, ...`` (each task's wall time)."""
+    return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in tasks.items())
+
+
+def run_summary(
+    pipeline: str,
+    seconds: float,
+    record: dict[str, Any],
+    log_path: str,
+    tasks: dict[str, float] | None = None,
+) -> str:
+    """The closing summary of `kfops run` (``tasks``: each task's wall time)."""
+    run = f" (run {record['run_name']})" if record.get("run_name") else ""
+    lines = [f"Pipeline '{pipeline}' succeeded in {seconds:.1f} s{run}"]
+    if tasks:
+        lines.append(f"  tasks    {task_times(tasks)}")
     if record.get("metrics"):
         lines.append(
             f"  metrics  {format_metrics(record['metrics'])}  (test rows: {record.get('test_rows')})"
@@ -29,12 +43,26 @@ def run_summary(pipeline: str, seconds: float, record: dict[str, Any], log_path:
     return "\n".join(lines)
 
 
+def inference_summary(
+    seconds: float, facts: dict[str, Any], uri: str, log_path: str, tasks: dict[str, float]
+) -> str:
+    """The closing summary of `kfops run inference`: rows, model version, where the predictions are."""
+    lines = [f"Pipeline 'inference' succeeded in {seconds:.1f} s"]
+    if tasks:
+        lines.append(f"  tasks    {task_times(tasks)}")
+    lines.append(f"  rows     {facts.get('rows', '?')} predicted")
+    lines.append(f"  model    {facts.get('model_name', '?')} version {facts.get('version', '?')}")
+    lines.append(f"  output   {uri}")
+    lines.append(f"  log      {log_path}")
+    return "\n".join(lines)
+
+
 def records_table(records: list[dict[str, Any]]) -> str:
-    """One line per run record, oldest first."""
+    """One line per run record, oldest first: when, pipeline, run, model, version, accuracy, ref, commit."""
     if not records:
         return "no run records"
     header = (
-        f"{'created (UTC)':<20} {'pipeline':<10} {'run id':<10} {'model version':<26} "
+        f"{'created (UTC)':<20} {'pipeline':<10} {'run id':<10} {'model':<16} {'version':<26} "
         f"{'accuracy':>8}  {'ref':<12} commit"
     )
     rows = [header]
@@ -42,7 +70,8 @@ def records_table(records: list[dict[str, Any]]) -> str:
         accuracy = r.get("metrics", {}).get("accuracy")
         rows.append(
             f"{str(r.get('created_at', ''))[:19]:<20} {r.get('pipeline', ''):<10} "
-            f"{str(r.get('run_id', ''))[:10]:<10} {r.get('model_version', '') or '-':<26} "
+            f"{str(r.get('run_id', ''))[:10]:<10} {r.get('model_name') or '-'!s:<16} "
+            f"{r.get('model_version', '') or '-':<26} "
             f"{accuracy if accuracy is None else f'{accuracy:.4f}':>8}  "
             f"{str(r.get('git_ref', ''))[:12]:<12} {str(r.get('git_commit', ''))[:10]}"
         )

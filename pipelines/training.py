@@ -20,7 +20,7 @@ def training(
     source: str = "builtin://breast_cancer",
     label_column: str = "target",
     categorical_columns: str = "",
-    preprocessing: str = "drop_duplicates,impute_median,clip_outliers,standard_scale",
+    preprocessing: str = "drop_duplicates,drop_constant,impute_median,clip_outliers,standard_scale",
     estimator: str = "logistic_regression",
     hyperparameters: str = "{}",
     test_size: float = 0.25,
@@ -30,6 +30,7 @@ def training(
     git_commit: str = "",
     git_ref: str = "",
     champion_rules: str = "",
+    promote: bool = False,
 ) -> str:
     """Trains a classifier on a CSV source and records model and metrics in the store.
 
@@ -49,6 +50,9 @@ def training(
         git_ref: Branch or tag the pipeline was built from.
         champion_rules: Gated metrics (JSON) the new model must not regress on against the
             champion to replace it; empty for the performance gate's default.
+        promote: Let a candidate that does not regress replace the champion. Off by default, so
+            an experiment never changes what is served; the scheduled runs, the retrain
+            trigger's runs and the main-branch workflow set it.
 
     Returns:
         The run record (JSON) appended to the metrics store.
@@ -110,6 +114,7 @@ def training(
         model_name=model_name,
         version=stored.outputs["version"],
         rules=champion_rules,
+        promote=promote,
     )
     challenged.set_display_name("champion").set_cpu_request("1").set_memory_request("2Gi")
     challenged.after(recorded)  # the run record exists before the model can be served

@@ -47,12 +47,12 @@ CASES = {
         ],
         "feature 'empty' has no values",
     ),
-    "constant feature": (
+    "every feature constant": (
         lambda t: [
             "--param",
-            "source=" + _csv(t, "a,b,target\n" + "".join(f"{i},5,{i % 2}\n" for i in range(20))),
+            "source=" + _csv(t, "a,b,target\n" + "".join(f"3,5,{i % 2}\n" for i in range(20))),
         ],
-        "feature 'b' is constant",
+        "every numeric feature is constant in the training rows (a, b)",
     ),
     "single class in the training split": (
         lambda t: [

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shlex
+import shutil
 from pathlib import Path
 
 import pytest
@@ -17,11 +19,11 @@ FIRE_AT_ONCE = ("--param", "windows_below=1", "--param", "window_count=1")
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store whose first trained model became champion."""
+    """A store whose first trained model became champion (asked with --promote)."""
     root = tmp_path_factory.mktemp("loop")
     (root / "store").mkdir()
     env = {"KFOPS_HOME": str(root / ".kfops")}
-    trained = run_kfops("run", "training", "--store", str(root / "store"), env=env)
+    trained = run_kfops("run", "training", "--promote", "--store", str(root / "store"), env=env)
     assert trained.returncode == 0, trained.stderr
     return root / "store"
 
@@ -40,29 +42,52 @@ def test_first_training_made_a_champion_and_inference_uses_it(store: Path) -> No
     assert code == 0, err
     champion = json.loads(out)
     assert champion["reason"].startswith("first champion")
+    assert champion["actor"] and champion["run_name"]  # who promoted, and from which run
     code, out, err = _kfops(store, "run", "inference")
     assert code == 0, err
     (predictions,) = (store / "predictions/breast-cancer" / champion["version"]).glob("*.parquet")
+    # The summary says how many rows, with which model version, and where the predictions are.
+    assert "(run ?)" not in out and "  rows     569 predicted" in out
+    assert f"  model    breast-cancer version {champion['version']}" in out
+    assert f"  output   {predictions}" in out
     frame, facts = read_parquet(str(predictions))
     assert len(frame) == 569 and facts["version"] == champion["version"]
 
 
-def test_monitoring_dry_run_says_what_it_would_start_and_starts_nothing(store: Path) -> None:
-    code, out, err = _kfops(
-        store,
-        "run",
-        "monitoring",
-        "--param",
-        DRIFTED,
-        *FIRE_AT_ONCE,
-        "--param",
-        "cooldown_hours=0",
-        "--dry-run",
-    )
+def test_a_local_experiment_leaves_the_champion_unchanged_unless_promote(store: Path) -> None:
+    pointer = store / "models/breast-cancer/champion.json"
+    before = pointer.read_bytes()
+    history_before = tree_digest(store / "models/breast-cancer/champion-history")
+    code, out, err = _kfops(store, "run", "training", "--param", "seed=3")
     assert code == 0, err
-    assert "decision retrain: 1 of the last 1 windows below" in out
-    assert "dry run: would start a local training run: kfops run training" in out
-    assert _triggers(store) == []
+    champion = json.loads(before)["version"]
+    # The verdict is on the CLI, with the deciding metric, and the champion stays.
+    assert f"against champion {champion}: NOT PROMOTED (champion kept; not asked to promote)" in out
+    assert "accuracy candidate" in out and "champion 0." in out
+    assert pointer.read_bytes() == before
+    assert tree_digest(store / "models/breast-cancer/champion-history") == history_before
+
+
+def test_monitoring_dry_run_writes_nothing_and_its_command_runs_as_printed(
+    store: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "store"  # a copy, so running the printed command leaves the module's store alone
+    shutil.copytree(store, copy)
+    home = tmp_path / ".kfops"
+    args = ("run", "monitoring", "--param", DRIFTED, *FIRE_AT_ONCE, "--param", "cooldown_hours=0")
+    before, home_before = tree_digest(copy), tree_digest(home)
+    for _ in range(2):  # two dry runs of one window: neither is counted
+        result = run_kfops(*args, "--dry-run", "--store", str(copy), env={"KFOPS_HOME": str(home)})
+        assert result.returncode == 0, result.stderr
+        assert "decision retrain: 1 of the last 1 windows below" in result.stdout
+        assert tree_digest(copy) == before and tree_digest(home) == home_before  # nothing written anywhere
+    (line,) = [x for x in result.stdout.splitlines() if "dry run: would start a local training run: " in x]
+    command = shlex.split(line.split("dry run: would start a local training run: ", 1)[1])
+    assert command[:3] == ["kfops", "run", "training"] and "--promote" in command
+    assert _triggers(copy) == []
+    ran = run_kfops(*command[1:], env={"KFOPS_HOME": str(home)})  # exactly as printed
+    assert ran.returncode == 0, ran.stderr
+    assert "Pipeline 'training' succeeded" in ran.stdout and "PROMOTED to champion" in ran.stdout
 
 
 def test_monitoring_retrains_records_the_start_then_the_cooldown_holds(store: Path) -> None:

@@ -37,6 +37,7 @@ def test_run_shows_progress_per_task_and_a_summary(local_run: tuple[Path, str]) 
     for task in ("ingest", "split", "preprocess", "train", "evaluate", "model-storage", "metrics-store"):
         assert f"{task}" in out and "ok" in out
     assert "[8/8] champion" in out
+    assert "NOT PROMOTED (champion kept; not asked to promote): would be promoted (first champion" in out
     assert "succeeded" in out and "accuracy" in out and "model    breast-cancer version" in out
 
 
@@ -44,8 +45,9 @@ def test_run_leaves_a_model_version_and_a_metrics_record(local_run: tuple[Path, 
     store, _ = local_run
     versions = sorted(p.parent for p in (store / "models" / "breast-cancer").glob("*/model.joblib"))
     assert len(versions) == 1
-    champion = json.loads((store / "models" / "breast-cancer" / "champion.json").read_text())
-    assert champion["version"] == versions[0].name  # the first model of a name becomes champion
+    # A local experiment is challenged but never replaces the champion unless asked (--promote).
+    assert not (store / "models" / "breast-cancer" / "champion.json").exists()
+    assert not (store / "models" / "breast-cancer" / "champion-history").exists()
     metadata = json.loads((versions[0] / "metadata.json").read_text())
     assert metadata["parameters"]["seed"] == 7
     assert metadata["metrics"]["accuracy"] > 0.9  # the bundled dataset is easy for a linear model
@@ -72,6 +74,9 @@ def test_metrics_list_and_show_read_the_record(local_run: tuple[Path, str]) -> N
     listing = run_kfops("metrics", "list", "--store", str(store))
     assert listing.returncode == 0 and "training" in listing.stdout
     record = json.loads(run_kfops("metrics", "list", "--store", str(store), "--json").stdout)[0]
+    header, row = listing.stdout.splitlines()
+    assert header.split()[5:7] == ["model", "version"]  # after "created (UTC)", pipeline, "run id"
+    assert f" breast-cancer    {record['model_version']} " in row
     shown = run_kfops("metrics", "show", record["run_id"], "--store", str(store))
     assert shown.returncode == 0
     assert json.loads(shown.stdout)["model_version"] == record["model_version"]

@@ -13,6 +13,7 @@ def champion(
     model_name: str,
     version: str,
     rules: str,
+    promote: bool,
 ) -> str:
     """Makes the new version champion only if the gate finds no regression against the champion.
 
@@ -26,6 +27,7 @@ def champion(
         model_name: Model name.
         version: The candidate's stored version (from model_storage).
         rules: Gated metrics as JSON; empty for the gate's default.
+        promote: Whether a winning candidate replaces the champion (else it is only recorded).
 
     Returns:
         The outcome as JSON: promote, reason and the gate's decisions.
@@ -36,6 +38,8 @@ def champion(
     from components.shared.task import reported
 
     with reported("champion"):
-        outcome = run_champion(store, model_name, version, evaluation.path, test.path, rules=rules)
-    print(outcome.reason)
+        outcome = run_champion(
+            store, model_name, version, evaluation.path, test.path, rules=rules, promote=promote
+        )
+    print(f"{outcome.verdict}: {outcome.reason}")
     return json.dumps(outcome.to_dict(), sort_keys=True)

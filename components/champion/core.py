@@ -40,16 +40,24 @@ class Challenge:
         promote: Whether the candidate becomes champion.
         reason: Why, in one line.
         decisions: The gate's decision per rule (empty when there was no champion).
+        verdict: ``promoted``, ``kept`` (a regression), ``not comparable``, ``not promoted``
+            (it would have been, but the run was not asked to promote) or ``already champion``.
     """
 
     promote: bool
     reason: str
     decisions: tuple[Decision, ...] = ()
+    verdict: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.verdict:
+            object.__setattr__(self, "verdict", "promoted" if self.promote else "kept")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
         return {
             "promote": self.promote,
+            "verdict": self.verdict,
             "reason": self.reason,
             "decisions": [d.to_dict() for d in self.decisions],
         }
@@ -166,9 +174,16 @@ def promotion_record(
     actor: str,
     at: str,
     decisions: list[dict[str, Any]] | None = None,
+    run_id: str = "",
+    run_name: str = "",
 ) -> dict[str, Any]:
-    """What is written when a version becomes champion (pointer and history entry alike)."""
+    """What is written when a version becomes champion (pointer and history entry alike).
+
+    ``actor`` is who promoted; ``run_id``/``run_name`` the training run that made the version.
+    """
     return {
+        "run_id": run_id,
+        "run_name": run_name,
         "model_name": model_name,
         "version": version,
         "uri": uri,

@@ -87,6 +87,7 @@ def _challenge_champion(
             False,
             f"not comparable: champion {champion_version} cannot be scored on the candidate's test set "
             f"({exc}); promote by hand with `kfops champion promote {model_name}:VERSION` if intended",
+            verdict="not comparable",
         )
     candidate, facts = read_parquet(evaluation_uri)
     return challenge(
@@ -106,6 +107,7 @@ def run_champion(
     test_uri: str,
     *,
     rules: str = "",
+    promote: bool = True,
     now: datetime | None = None,
 ) -> Challenge:
     """Make the stored ``version`` champion if it does not regress against the current one.
@@ -117,6 +119,8 @@ def run_champion(
         evaluation_uri: The candidate's evaluation record (from `evaluate`).
         test_uri: The candidate's test set (from `split`), on which the champion is re-scored.
         rules: Gated metrics as JSON (empty: the gate's default).
+        promote: Whether this run may replace the champion. Without it the challenge is
+            still made and recorded, but a winning candidate is ``not promoted``.
         now: Clock override (tests).
 
     Returns:
@@ -133,11 +137,19 @@ def run_champion(
     for _ in range(ATTEMPTS):
         current = read_champion(store, model_name)
         if current is not None and current.get("version") == version:
-            return Challenge(False, f"{version} is already the champion")
+            return Challenge(False, f"{version} is already the champion", verdict="already champion")
         if current is None:
             outcome = Challenge(True, "first champion: there was none")
         else:
             outcome = _challenge_champion(store, model_name, current, evaluation_uri, test_uri, rules)
+        if outcome.promote and not promote:
+            outcome = Challenge(
+                False,
+                f"would be promoted ({outcome.reason}), but this run was not asked to promote "
+                f"(kfops run training --promote, or the pipeline parameter promote=true)",
+                outcome.decisions,
+                verdict="not promoted",
+            )
         store.write(
             challenge_key(model_name, version),
             json.dumps(
@@ -165,6 +177,8 @@ def run_champion(
             actor=actor(),
             at=at,
             decisions=[d.to_dict() for d in outcome.decisions],
+            run_id=str(candidate_meta.get("run_id", "")),
+            run_name=str(candidate_meta.get("run_name", "")),
         )
         try:
             record_promotion(store, record, current)
@@ -215,6 +229,8 @@ def set_champion(
         reason=f"{action} by {actor()}" + (f" (was {current['version']})" if current else ""),
         actor=actor(),
         at=(now or datetime.now(UTC)).isoformat(),
+        run_id=str(target.get("run_id", "")),
+        run_name=str(target.get("run_name", "")),
     )
     return record_promotion(store, record, current)
 

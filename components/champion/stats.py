@@ -221,7 +221,7 @@ def log_loss_test(
         tolerance: Allowed increase of log loss.
         alpha: Level.
     """
-    eps = 1e-15
+    eps = float(np.finfo(np.float64).eps)  # as scikit-learn's log_loss clips, so the run record agrees
     lb = -np.log(np.clip(np.asarray(baseline_proba_true, dtype=float), eps, 1.0))
     lc = -np.log(np.clip(np.asarray(candidate_proba_true, dtype=float), eps, 1.0))
     diff = lc - lb
@@ -237,26 +237,33 @@ def log_loss_test(
     )
 
 
-def _midranks(values: np.ndarray) -> np.ndarray:
-    """1-based ranks with ties given their average rank (scipy's ``rankdata``, without its import)."""
-    order = np.argsort(values, kind="stable")
-    ordered = values[order]
-    starts_group = np.concatenate(([True], ordered[1:] != ordered[:-1]))
-    group = np.cumsum(starts_group) - 1
-    starts = np.flatnonzero(starts_group)
-    ends = np.append(starts[1:], len(ordered))
-    ranks = np.empty(len(values), dtype=float)
-    ranks[order] = ((starts + 1 + ends) / 2.0)[group]
-    return ranks
-
-
 def _structural_components(scores: np.ndarray, positive: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-    """DeLong's placement values of one score vector (midranks, O(n log n))."""
-    pos, neg = scores[positive], scores[~positive]
-    m, k = len(pos), len(neg)
-    all_ranks = _midranks(np.concatenate([pos, neg]))
-    v10 = (all_ranks[:m] - _midranks(pos)) / k
-    v01 = 1.0 - (all_ranks[m:] - _midranks(neg)) / m
+    """DeLong's placement values of one score vector, from one sort (O(n log n)).
+
+    A positive's placement is the share of negatives scored below it (ties count
+    half), a negative's one minus the share of positives scored below it (ties
+    half): the same numbers as DeLong's midrank formulas, with one ``argsort``
+    instead of three.
+    """
+    m, k = int(positive.sum()), int(len(positive) - positive.sum())
+    order = np.argsort(scores)
+    ordered = scores[order]
+    is_pos = positive[order]
+    starts_group = np.empty(len(ordered), dtype=bool)
+    starts_group[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=starts_group[1:])
+    group = np.cumsum(starts_group) - 1
+    pos_in_group = np.bincount(group, weights=is_pos)
+    neg_in_group = np.bincount(group) - pos_in_group
+    pos_before = np.cumsum(pos_in_group) - pos_in_group
+    neg_before = np.cumsum(neg_in_group) - neg_in_group
+    placement_pos = (neg_before + 0.5 * neg_in_group) / k  # per group
+    placement_neg = 1.0 - (pos_before + 0.5 * pos_in_group) / m
+    # Back to the input order, positives and negatives each in their original order.
+    sorted_group = np.empty(len(ordered), dtype=group.dtype)
+    sorted_group[order] = group
+    v10 = placement_pos[sorted_group[positive]]
+    v01 = placement_neg[sorted_group[~positive]]
     return float(v10.mean()), v10, v01
 
 

@@ -7,6 +7,7 @@ import pandas as pd
 
 from components.shared.errors import InputError
 from components.shared.fingerprint import fingerprint_frame
+from components.shared.plain import plain
 from components.shared.schema import DatasetSchema
 
 _MAX_LISTED = 12
@@ -40,7 +41,7 @@ def validate_dataset(
 
     Raises:
         InputError: The table is empty, lacks the label, has no features, has a
-            non-numeric undeclared feature, an all-missing or constant feature,
+            non-numeric undeclared feature, an all-missing feature,
             missing labels, or a single class.
     """
     columns = [str(c) for c in frame.columns]
@@ -66,7 +67,7 @@ def validate_dataset(
     if labels.isna().any():
         raise InputError(f"label column {label!r} has {int(labels.isna().sum())} missing values")
     if labels.nunique() < 2:
-        raise InputError(f"label column {label!r} has a single class ({plain(labels.iloc[0])!r})")
+        raise InputError(f"label column {label!r} has a single class ({plain(labels.iloc[0])})")
 
     typed: dict[str, pd.Series] = {}
     for name in features:
@@ -78,11 +79,6 @@ def validate_dataset(
         values = typed[name]
         if values.isna().all():
             raise InputError(f"feature {name!r} has no values (every row is missing)")
-        if values.nunique(dropna=True) < 2:
-            raise InputError(
-                f"feature {name!r} is constant ({plain(values.dropna().iloc[0])!r} in every row); "
-                "remove it from the source"
-            )
     typed[label] = labels
     result = pd.DataFrame(typed)
     schema = DatasetSchema(
@@ -94,12 +90,6 @@ def validate_dataset(
         fingerprint=fingerprint_frame(result),
     )
     return result, schema
-
-
-def plain(value: object) -> object:
-    """A numpy scalar as the Python value it holds (messages show ``1``, not ``np.int64(1)``)."""
-    item = getattr(value, "item", None)
-    return item() if isinstance(value, np.generic) and item else value
 
 
 def _numeric(name: str, column: pd.Series) -> pd.Series:
@@ -122,7 +112,7 @@ def _as_float(name: str, column: pd.Series) -> pd.Series:
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputError(
-            f"feature {name!r} is not numeric (value {plain(column.iloc[row])!r} in row {row + 1}); "
+            f"feature {name!r} is not numeric (value {plain(column.iloc[row])} in row {row + 1}); "
             "declare it categorical or fix the source"
         )
     return converted.astype("float64")

@@ -49,6 +49,7 @@ def run_monitoring(
     *,
     as_of: str = "",
     run_id: str = "",
+    record_window: bool = True,
 ) -> dict[str, Any]:
     """Score the champion on the labeled window ``source``, record the window, decide on retraining.
 
@@ -63,6 +64,7 @@ def run_monitoring(
         settings: The retraining rule.
         as_of: Time of the window (ISO 8601; empty: now).
         run_id: Pipeline run id.
+        record_window: Write the window record (``False``: a dry run, which writes nothing).
 
     Returns:
         The window record, including ``decision``.
@@ -71,7 +73,8 @@ def run_monitoring(
         InputError: No champion, an empty window, unseen labels, missing features.
     """
     store = open_store(store_uri)
-    store.check_writable()
+    if record_window:
+        store.check_writable()
     check_model_name(model_name)
     when = parse_time(as_of)
     champion = read_champion(store, model_name)
@@ -132,6 +135,8 @@ def run_monitoring(
     ]
     triggers = _records(store, f"{MONITORING_PREFIX}/{model_name}/triggers")
     record["decision"] = decide_retrain([*history, record], triggers, when, settings).to_dict()
+    if not record_window:
+        return record
     store.write(
         window_key(model_name, when, run_id),
         json.dumps(record, indent=2, sort_keys=True).encode(),

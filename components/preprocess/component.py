@@ -20,7 +20,7 @@ def preprocess(
     Args:
         train: Training set from split.
         steps: Comma-separated step names in order, e.g.
-            ``drop_duplicates,impute_median,clip_outliers,standard_scale``.
+            ``drop_duplicates,drop_constant,impute_median,clip_outliers,standard_scale``.
         prepared: Transformed training features plus label (Parquet).
         preprocessor: Directory with the fitted transformer and a JSON summary of its parameters.
     """

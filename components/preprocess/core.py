@@ -4,8 +4,10 @@ Two kinds of step:
 
 * row steps (``drop_duplicates``, ``drop_missing``) filter training rows. They
   are never part of the fitted transform, so inference never drops a row;
-* transform steps (imputation, clipping, scaling) act on the numeric features
-  and are fitted in the order given, each on the output of the steps before it.
+* transform steps (dropping constant columns, imputation, clipping, scaling) act on
+  the numeric features and are fitted in the order given, each on the output of the
+  steps before it. ``drop_constant`` drops numeric features that are constant in the
+  training rows (e.g. the always-blank border pixels of scikit-learn's digits).
 
 Categorical features are always imputed (``"missing"``) and one-hot encoded.
 The result is one fitted scikit-learn ``ColumnTransformer`` made of
@@ -16,6 +18,7 @@ fitted transform.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +27,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.compose import ColumnTransformer
+from sklearn.feature_selection import VarianceThreshold
 from sklearn.frozen import FrozenEstimator
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
@@ -39,7 +43,7 @@ from components.shared.errors import InputError
 from components.shared.schema import DatasetSchema
 
 #: The default step list of the training pipeline.
-DEFAULT_STEPS = "drop_duplicates,impute_median,clip_outliers,standard_scale"
+DEFAULT_STEPS = "drop_duplicates,drop_constant,impute_median,clip_outliers,standard_scale"
 
 #: Quantiles used by ``clip_outliers``.
 CLIP_QUANTILES = (0.01, 0.99)
@@ -69,6 +73,10 @@ STEPS: dict[str, Step] = {
     "drop_missing": Step(
         "drop training rows with a missing feature (training only)",
         keep_rows=lambda frame: frame.notna().all(axis=1).to_numpy(),
+    ),
+    "drop_constant": Step(
+        "drop numeric features constant in the training rows (missing values ignored)",
+        make=lambda x: VarianceThreshold(threshold=0.0),
     ),
     "impute_median": Step(
         "fill missing numeric values with the median", make=lambda x: SimpleImputer(strategy="median")
@@ -135,6 +143,7 @@ def fit_preprocessing(train: pd.DataFrame, schema: DatasetSchema, steps: tuple[s
     numeric, categorical = list(schema.numeric), list(schema.categorical)
     work = train.reset_index(drop=True)
     x = work[numeric].to_numpy(dtype="float64", copy=True)
+    columns = list(numeric)  # the numeric columns still in ``x`` (drop_constant removes some)
     fitted: list[tuple[str, BaseEstimator]] = []
     summary: dict[str, Any] = {"steps": list(steps), "numeric": numeric, "categorical": categorical}
     for name in steps:
@@ -146,12 +155,24 @@ def fit_preprocessing(train: pd.DataFrame, schema: DatasetSchema, steps: tuple[s
             work, x = work.loc[keep].reset_index(drop=True), x[keep]
         else:
             assert step.make is not None
+            if x.shape[1] == 0:  # every numeric feature was dropped: nothing left to transform
+                summary[name] = {}
+                continue
+            if name == "drop_constant" and not _varying(x).any():
+                raise InputError(
+                    f"every numeric feature is constant in the training rows ({', '.join(columns)}); "
+                    "nothing to learn from"
+                )
             transformer = step.make(x)
             # The first fitted step sees column names, as it will inside the model.
             inputs = x if fitted else pd.DataFrame(x, columns=numeric)
             x = np.asarray(transformer.fit_transform(inputs), dtype="float64")
             fitted.append((name, transformer))
-            summary[name] = _fitted_parameters(transformer, numeric)
+            summary[name] = _fitted_parameters(transformer, columns)
+            if isinstance(transformer, VarianceThreshold):
+                kept = transformer.get_support()
+                summary[name] = {"dropped": [c for c, k in zip(columns, kept, strict=True) if not k]}
+                columns = [c for c, k in zip(columns, kept, strict=True) if k]
     if len(work) == 0:
         raise InputError("preprocessing dropped every training row")
     if work[schema.label].nunique() < 2:
@@ -184,6 +205,15 @@ def fit_preprocessing(train: pd.DataFrame, schema: DatasetSchema, steps: tuple[s
     prepared[schema.label] = work[schema.label].to_numpy()
     summary["rows_in"], summary["rows_out"] = len(train), len(work)
     return Preprocessing(transformer, work, prepared, summary)
+
+
+def _varying(x: np.ndarray) -> np.ndarray:
+    """Per column: whether it holds two different non-missing values."""
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns
+        if len(x) == 0:
+            return np.zeros(x.shape[1], dtype=bool)
+        return np.asarray(np.nanmax(x, axis=0) > np.nanmin(x, axis=0))
 
 
 def _fitted_parameters(transformer: BaseEstimator, columns: list[str]) -> dict[str, Any]:

@@ -18,6 +18,8 @@ TOKEN_PATH = "/var/run/secrets/kubeflow/pipelines/token"
 def training_parameters(extra: str, *, store: str, model_name: str, source: str) -> dict[str, Any]:
     """Parameters of the retraining run: the window's store, model and data, plus ``extra``.
 
+    A retraining may replace the champion (``promote``: true) unless ``extra`` says otherwise.
+
     Args:
         extra: JSON object of further training parameters (they win over the defaults).
         store: Store root.
@@ -33,7 +35,7 @@ def training_parameters(extra: str, *, store: str, model_name: str, source: str)
         raise InputError(f"training_parameters is not JSON: {exc}") from None
     if not isinstance(parsed, dict):
         raise InputError("training_parameters must be a JSON object")
-    return {"store": store, "model_name": model_name, "source": source, **parsed}
+    return {"store": store, "model_name": model_name, "source": source, "promote": True, **parsed}
 
 
 def trigger_record(

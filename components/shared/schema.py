@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from components.shared.errors import InputError
+from components.shared.plain import plain
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -82,6 +83,7 @@ def model_inputs(frame: pd.DataFrame, features: list[str], categorical: list[str
         bad = column.notna() & numeric.isna()
         if bad.any():
             row = int(bad.to_numpy().argmax())
-            raise InputError(f"feature {name!r} is numeric but row {row + 1} holds {column[bad].iloc[0]!r}")
+            held = plain(column[bad].iloc[0])
+            raise InputError(f"feature {name!r} is numeric but row {row + 1} holds {held}")
         typed[name] = numeric.astype("float64")
     return pd.DataFrame(typed, index=frame.index)

@@ -10,6 +10,7 @@ import pandas as pd
 
 from components.shared.errors import InputError
 from components.shared.fingerprint import fingerprint_frame
+from components.shared.plain import plain
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def split_frame(
     classes = train[label].unique()
     if len(classes) < 2:
         raise InputError(
-            f"the training split has a single class ({classes[0]!r}); "
+            f"the training split has a single class ({plain(classes[0])}); "
             "use more data, stratify, or another seed"
         )
     info = SplitInfo(seed, test_size, stratify, len(train), len(test), fingerprint_frame(test))

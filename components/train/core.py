@@ -14,6 +14,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 
 from components.shared.errors import InputError
+from components.shared.plain import plain
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ def train_model(
     x = prepared.drop(columns=[label]).to_numpy(dtype="float64")
     classes = np.unique(y)
     if len(classes) < 2:
-        raise InputError(f"training data has a single class ({classes[0]!r})")
+        raise InputError(f"training data has a single class ({plain(classes[0])})")
     if np.isnan(x).any() and estimator_name != "gradient_boosting":
         raise InputError(
             "training features have missing values; add an impute step "

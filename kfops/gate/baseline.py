@@ -63,6 +63,7 @@ def promote(
         "record_uri": record.get("record_uri"),
         "evaluation_uri": record["evaluation_uri"],
         "metrics": record.get("metrics", {}),
+        "model_name": record.get("model_name"),
         "model_version": record.get("model_version"),
         "git_commit": record.get("git_commit"),
         "promoted_at": moment.isoformat(),

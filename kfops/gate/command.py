@@ -25,9 +25,16 @@ def add_parsers(commands: Any) -> None:
     """Register ``gate`` and ``baseline`` on the ``kfops`` subcommand parser."""
     gate = commands.add_parser("gate", help="fail when the candidate's accuracy really regresses")
     what = gate.add_mutually_exclusive_group(required=True)
-    what.add_argument("--candidate", help="evaluation record, or CSV/Parquet with y_true,y_pred")
+    what.add_argument(
+        "--candidate",
+        help="predictions file (evaluation record, or CSV/Parquet with y_true,y_pred), "
+        "a run record (JSON of `kfops metrics show RUN`) or a run id/name",
+    )
     what.add_argument("--run", metavar="PIPELINE", help="run this pipeline locally and gate its result")
-    gate.add_argument("--baseline", help="evaluation record / prediction file, or a branch (default: main)")
+    gate.add_argument(
+        "--baseline",
+        help="a branch (default: main), or as --candidate: predictions file, run record or run id/name",
+    )
     gate.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="with --run")
     gate.add_argument("--config", type=Path, help="TOML gate settings (default: [tool.kfops.gate])")
     gate.add_argument("--report-dir", type=Path, default=DEFAULT_REPORT_DIR)
@@ -110,7 +117,7 @@ def _run_for_candidate(
     record = parse_record(result.output)
     if not record.get("evaluation_uri"):
         raise InputError(f"pipeline {pipeline!r} produced no evaluation record to gate")
-    print(run_summary(pipeline, result.seconds, record, str(result.log_path)))
+    print(run_summary(pipeline, result.seconds, record, str(result.log_path), result.tasks))
     print()
     return {**record, "store": result.store}
 

@@ -22,21 +22,26 @@ def render_png(outcome: GateOutcome) -> bytes:
     for row, item in enumerate(computed):
         d = item.decision
         assert d is not None
-        sign = 1.0 if d.higher_is_better else -1.0  # plot "gain": right is better for every metric
-        gain, low, high = (
-            sign * d.delta,
-            sorted((sign * d.ci[0], sign * d.ci[1]))[0],
-            sorted((sign * d.ci[0], sign * d.ci[1]))[1],
-        )
+        # The table's sign: candidate - baseline (so log loss up = worse, as in gate.md).
+        low, high = sorted(d.ci)
         colour = "#c0392b" if item.failed else ("#e67e22" if d.regressed else "#2e86c1")
-        left.errorbar(gain, row, xerr=[[gain - low], [high - gain]], fmt="o", color=colour, capsize=4)
+        left.errorbar(
+            d.delta, row, xerr=[[d.delta - low], [high - d.delta]], fmt="o", color=colour, capsize=4
+        )
         if item.rule.gate and d.tolerance > 0:
-            left.plot([-d.tolerance] * 2, [row - 0.3, row + 0.3], color="grey", linestyle=":")
+            limit = -d.tolerance if d.higher_is_better else d.tolerance
+            left.plot([limit] * 2, [row - 0.3, row + 0.3], color="grey", linestyle=":")
     left.axvline(0.0, color="black", linewidth=0.8)
     left.set_yticks(
-        range(len(computed)), [m.rule.name + (" (gated)" if m.rule.gate else "") for m in computed]
+        range(len(computed)),
+        [
+            m.rule.name
+            + (" (gated)" if m.rule.gate else "")
+            + ("" if m.decision is None or m.decision.higher_is_better else "\n(lower is better)")
+            for m in computed
+        ],
     )
-    left.set_xlabel("candidate vs baseline (right = better), with interval")
+    left.set_xlabel("candidate - baseline (as in the table), with interval")
     left.set_title(f"{outcome.pipeline}: {outcome.verdict.upper()}  (n = {outcome.n:,})")
     if outcome.per_class:
         names = sorted(outcome.per_class)

@@ -95,13 +95,15 @@ def render_markdown(outcome: GateOutcome) -> str:
         alpha = outcome.metrics[0].rule.alpha
         lines += [
             "",
-            f"| metric | baseline | candidate | Δ ({1 - 2 * alpha:.0%} CI) | p "
+            f"| metric | baseline | candidate | Δ = candidate - baseline ({1 - 2 * alpha:.0%} CI) | p "
             "| minimum detectable drop | verdict |",
             "| --- | ---: | ---: | --- | ---: | ---: | --- |",
         ]
         for item in outcome.metrics:
             rule, d = item.rule, item.decision
             role = f"gated, tolerance {rule.tolerance:g}" if rule.gate else "reported"
+            if d is not None and not d.higher_is_better:
+                role += "; lower is better"
             if d is None:
                 lines.append(f"| {rule.name} ({role}) | – | – | – | – | – | n/a: {item.note} |")
                 continue

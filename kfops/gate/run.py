@@ -36,9 +36,22 @@ def _describe(predictions: Predictions, extra: dict[str, Any] | None = None) -> 
         info["label"] = f"run `{run}`" + (f" on `{info['git_ref']}`" if info.get("git_ref") else "")
     else:
         info["label"] = f"`{predictions.source}`"
-    if info.get("estimator"):
-        info["label"] += f" ({info['estimator']})"
+    # Name the model itself: its name and version, and what kind of estimator it is.
+    what = [f"{info.get('model_name', 'model')} {info['model_version']}"] if info.get("model_version") else []
+    what += [str(info["estimator"])] if info.get("estimator") else []
+    if what:
+        info["label"] += f" ({', '.join(what)})"
     return info
+
+
+def _has_baselines(store: str, pipeline: str, branch: str) -> bool:
+    from components.shared.errors import KfopsError
+    from kfops.gate.baseline import list_baselines
+
+    try:
+        return bool(list_baselines(store, pipeline, branch))
+    except KfopsError:
+        return False
 
 
 def per_class_recall(baseline: Predictions, candidate: Predictions) -> dict[str, dict[str, float]]:
@@ -104,11 +117,23 @@ def run_gate(
         InputError: Unreadable inputs, different evaluation sets, a gated metric
             that cannot be computed.
     """
+    from kfops.gate.inputs import resolve_input
+
+    if not candidate_info:  # a file, a run record or a run id; its record names model and version
+        resolved = resolve_input(candidate_uri, store, config.pipeline)
+        assert resolved is not None
+        candidate_uri, candidate_info = resolved
     candidate = load_predictions(candidate_uri)
     cand_info = _describe(candidate, candidate_info)
-    if is_file_spec(baseline_spec):
-        baseline = load_predictions(baseline_spec)
-        base_info = _describe(baseline)
+    # A branch with a baseline is a branch (no run lookup); else a file, a run record or a run.
+    named = (
+        None
+        if not is_file_spec(baseline_spec) and _has_baselines(store, config.pipeline, baseline_spec)
+        else resolve_input(baseline_spec, store, config.pipeline, allow_branch=True)
+    )
+    if named is not None:
+        baseline = load_predictions(named[0])
+        base_info = _describe(baseline, named[1])
     else:
         # A mistyped store (missing folder or bucket) must not read as "no baseline yet".
         open_store(store).check_readable(LAYOUT.metrics)
@@ -133,7 +158,11 @@ def run_gate(
             return outcome
         baseline = load_predictions(pointer["evaluation_uri"])
         base_info = _describe(
-            baseline, {k: pointer.get(k) for k in ("branch", "run_id", "run_name", "git_commit")}
+            baseline,
+            {
+                k: pointer.get(k)
+                for k in ("branch", "run_id", "run_name", "git_commit", "model_name", "model_version")
+            },
         )
     check_same_examples(baseline, candidate)
     metrics = compare(baseline, candidate, config)

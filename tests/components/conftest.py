@@ -91,7 +91,7 @@ def run_chain(
     source: str = "builtin://breast_cancer",
     label: str = "target",
     categorical: str = "",
-    steps: str = "drop_duplicates,impute_median,clip_outliers,standard_scale",
+    steps: str = "drop_duplicates,drop_constant,impute_median,clip_outliers,standard_scale",
     estimator: str = "logistic_regression",
     hyperparameters: str = "{}",
     seed: int = 42,

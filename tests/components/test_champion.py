@@ -166,6 +166,28 @@ def test_an_identical_model_is_promoted_and_a_crippled_one_refused(
     assert record is not None and record["promote"] is False and record["champion"] == "v2-same"
 
 
+def test_a_winner_not_asked_to_promote_is_recorded_but_the_champion_stays(
+    store_with_models: Stored,
+) -> None:
+    s = store_with_models
+    backend = open_store(s.store)
+    run = s.runs["v1-good"]
+    unasked = run_champion(s.store, "m", "v1-good", str(run["evaluation"]), str(run["test"]), promote=False)
+    assert not unasked.promote and unasked.verdict == "not promoted"
+    assert "would be promoted (first champion" in unasked.reason and "--promote" in unasked.reason
+    assert read_champion(backend, "m") is None and history(s.store, "m") == []
+    s.challenge("v1-good")
+    pointer = backend.read("models/m/champion.json")
+    run = s.runs["v2-same"]
+    unasked = run_champion(s.store, "m", "v2-same", str(run["evaluation"]), str(run["test"]), promote=False)
+    assert unasked.verdict == "not promoted" and unasked.decisions  # the deciding metrics are kept
+    assert backend.read("models/m/champion.json") == pointer
+    record = read_challenge(s.store, "m", "v2-same")
+    assert record is not None and record["verdict"] == "not promoted" and record["champion"] == "v1-good"
+    champion = read_champion(backend, "m")
+    assert champion is not None and champion["actor"] and "run_id" in champion  # who, from which run
+
+
 def test_rollback_restores_the_previous_champion_and_is_recorded(
     store_with_models: Stored,
 ) -> None:

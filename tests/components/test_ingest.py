@@ -116,10 +116,17 @@ def test_validate_rejects_all_missing_feature() -> None:
         validate_dataset(frame, "target")
 
 
-def test_validate_rejects_constant_feature() -> None:
+def test_validate_keeps_a_constant_feature_for_drop_constant() -> None:
     frame = _frame(a=[1.0, 2.0, 3.0], flat=[7.0, 7.0, np.nan], target=[0, 1, 0])
-    with pytest.raises(InputError, match=r"'flat'.*constant"):
+    typed, schema = validate_dataset(frame, "target")
+    assert "flat" in schema.features and list(typed["flat"][:2]) == [7.0, 7.0]
+
+
+def test_messages_show_plain_values_not_numpy_reprs() -> None:
+    frame = _frame(a=[1.0, 2.0, 3.0], target=np.array([1, 1, 1], dtype="int64"))
+    with pytest.raises(InputError, match=r"single class \(1\)$") as caught:
         validate_dataset(frame, "target")
+    assert "np." not in str(caught.value)
 
 
 def test_validate_rejects_label_with_missing_values() -> None:

@@ -24,6 +24,7 @@ from components.split.io import run_split
 ALL_STEP_NAMES = {
     "drop_duplicates",
     "drop_missing",
+    "drop_constant",
     "impute_median",
     "impute_mean",
     "clip_outliers",
@@ -306,3 +307,37 @@ def test_run_preprocess_rejects_bad_step_before_reading_data(tmp_path: Path) -> 
         run_preprocess(
             "bogus", str(tmp_path / "missing.parquet"), str(tmp_path / "p.parquet"), str(tmp_path / "x")
         )
+
+
+def test_drop_constant_drops_features_constant_in_the_training_rows_and_the_model_keeps_them() -> None:
+    frame = pd.DataFrame(
+        {
+            "a": [1.0, 2.0, 3.0, 4.0],
+            "flat": [7.0, 7.0, np.nan, 7.0],
+            "b": [0.0, 1.0, 0.0, 2.0],
+            "y": [0, 1, 0, 1],
+        }
+    )
+    typed, schema = validate_dataset(frame, "y")
+    fitted = fit_preprocessing(typed, schema, parse_steps("drop_constant,impute_median,standard_scale"))
+    assert fitted.summary["drop_constant"] == {"dropped": ["flat"]}
+    assert set(fitted.summary["standard_scale"]["mean"]) == {"a", "b"}  # later steps see the kept columns
+    assert fitted.prepared.shape == (4, 3)  # two features and the label
+    # Inference still takes every feature the schema names (the constant one is dropped inside).
+    assert fitted.transformer.transform(typed[list(schema.features)]).shape == (4, 2)
+
+
+def test_digits_with_constant_pixel_columns_trains_with_the_default_steps(
+    tmp_path: Path, chain: object
+) -> None:
+    from sklearn.datasets import load_digits
+
+    from components.preprocess.core import DEFAULT_STEPS
+
+    digits = load_digits(as_frame=True).frame
+    assert (digits.drop(columns=["target"]).nunique() == 1).any()  # e.g. pixel_0_0 is always 0
+    source = tmp_path / "digits.csv"
+    digits.to_csv(source, index=False)
+    paths = chain(tmp_path / "run", source=str(source), steps=DEFAULT_STEPS)  # type: ignore[operator]
+    _, facts = read_parquet(str(paths["evaluation"]))
+    assert len(facts["classes"]) == 10 and facts["metrics"]["accuracy"] > 0.9

@@ -132,7 +132,16 @@ def test_training_parameters_default_to_the_window_and_extra_wins() -> None:
     params = training_parameters(
         '{"seed": 7, "source": "s3://b/x.csv"}', store="s3://b", model_name="m", source="w"
     )
-    assert params == {"store": "s3://b", "model_name": "m", "source": "s3://b/x.csv", "seed": 7}
+    assert params == {
+        "store": "s3://b",
+        "model_name": "m",
+        "source": "s3://b/x.csv",
+        "promote": True,  # a retraining may replace the champion
+        "seed": 7,
+    }
+    assert (
+        training_parameters('{"promote": false}', store="s", model_name="m", source="w")["promote"] is False
+    )
     with pytest.raises(InputError, match="JSON object"):
         training_parameters("[1]", store="s", model_name="m", source="w")
 

@@ -643,8 +643,8 @@ def training_run(
     first_deploy: Deploy,
     store: ObjectStore,
 ) -> TrainingRun:
-    """The deployed training pipeline run to completion on the session's store (its model
-    becomes the first champion)."""
+    """The deployed training pipeline run to completion on the session's store (asked to promote,
+    as the scheduled runs are, its model becomes the first champion)."""
     model_name = "breast-cancer"
     run = start_and_wait(
         kfp_client,
@@ -652,7 +652,7 @@ def training_run(
         namespace,
         first_deploy,
         "training",
-        {"store": store.uri, "model_name": model_name},
+        {"store": store.uri, "model_name": model_name, "promote": True},
         forward=kfp_api,
     )
     assert str(run.state).upper() == "SUCCEEDED", run_summary(run)

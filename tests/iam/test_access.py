@@ -10,7 +10,7 @@ under ``ml/``, SSE-S3) and the prod stack (store at the bucket root, SSE-KMS):
   task), inference and monitoring, the store on S3;
 * KServe (``kfops-kserve-<ns>``): the storage initializer's download of a model version;
 * ``main.yml``'s promote job (``kfops-github-deploy``): ``kfops gate --run training
-  --store S3``, ``kfops baseline promote``, ``kfops images plan``;
+  --param promote=true --store S3``, ``kfops baseline promote``, ``kfops images plan``;
 * ``gate.yml`` (``kfops-github-pull-requests``): ``kfops gate --baseline-store S3``
   (read only) and ``kfops images plan``.
 
@@ -242,10 +242,12 @@ def recording(
     report = home / "gate-main"
     flow(
         "deploy",
-        "kfops gate --run training --store S3",
+        "kfops gate --run training --param promote=true --store S3",
         "gate",
         "--run",
         "training",
+        "--param",
+        "promote=true",
         "--baseline",
         "main",
         "--store",
@@ -269,7 +271,15 @@ def recording(
 
     # In-cluster pipeline tasks (default-editor's role): training (a second model, so the
     # champion task compares), inference with the champion, monitoring a labeled window.
-    flow("pipelines", "kfops run training (tasks + champion)", "run", "training", "--store", store)
+    flow(
+        "pipelines",
+        "kfops run training --promote (tasks + champion)",
+        "run",
+        "training",
+        "--promote",
+        "--store",
+        store,
+    )
     flow("pipelines", "kfops run inference", "run", "inference", "--store", store)
     flow("pipelines", "kfops run monitoring", "run", "monitoring", "--store", store)
 
