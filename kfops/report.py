@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-METRIC_ORDER = ("accuracy", "macro_f1", "roc_auc", "log_loss")
+METRIC_ORDER = ("accuracy", "macro_f1", "roc_auc", "log_loss", "rmse", "mae", "r2")
 
 
 def format_metrics(metrics: dict[str, float]) -> str:
