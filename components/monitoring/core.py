@@ -47,7 +47,7 @@ class MonitorSettings:
         cooldown_hours: No new retraining within this long after the last one started.
     """
 
-    metric: str = "accuracy"
+    metric: str = AUTO_METRIC
     threshold: float = 0.0
     tolerance: float = 0.05
     windows_below: int = 2
@@ -99,8 +99,9 @@ def resolve_metric(settings: MonitorSettings, task: str) -> MonitorSettings:
 
 
 def higher_is_better(metric: str) -> bool:
-    """Direction of a watched metric."""
-    return WATCHED_METRICS[metric]
+    """Direction of a watched metric (``auto`` is resolved before use; it is higher-is-better
+    for a classifier)."""
+    return WATCHED_METRICS.get(metric, True)
 
 
 def floor(settings: MonitorSettings, champion_value: float | None) -> float:

@@ -97,7 +97,7 @@ def _kind(estimator: BaseEstimator) -> str:
     from sklearn.utils import get_tags
 
     try:
-        return str(get_tags(estimator).estimator_type)
+        return str(get_tags(estimator).estimator_type or "")
     except (TypeError, AttributeError, ValueError):
         return ""
 
@@ -145,10 +145,7 @@ def resolve_estimator(
             f"estimator {name} is {'a ' + kind if kind else 'not a classifier or regressor'}, "
             f"but the label is a {task} target (a {wanted} is needed)"
         )
-    defaults: tuple[tuple[str, Any], ...] = ()
-    if task == CLASSIFICATION and "probability" in estimator.get_params(deep=False):
-        defaults = (("probability", True),)  # e.g. SVC: kfops scores classifiers by class probabilities
-    return name, estimator, defaults
+    return name, estimator, ()
 
 
 def parse_hyperparameters(text: str) -> dict[str, Any]:
@@ -261,6 +258,13 @@ def train_model(
         classes = np.unique(y)
         if len(classes) < 2:
             raise InputError(f"training data has a single class ({classes[0]!r})")
+    calibrated = task == CLASSIFICATION and not hasattr(estimator, "predict_proba")
+    if calibrated:
+        # e.g. SVC: kfops scores classifiers by class probabilities, so they are calibrated
+        # (scikit-learn's own replacement for SVC(probability=True)).
+        from sklearn.calibration import CalibratedClassifierCV
+
+        estimator = CalibratedClassifierCV(estimator, ensemble=False)
     if np.isnan(x).any() and not get_tags(estimator).input_tags.allow_nan:
         raise InputError(
             "training features have missing values; add an impute step "
@@ -271,16 +275,12 @@ def train_model(
         estimator.fit(x, y)
     except ValueError as exc:  # scikit-learn's parameter validation errors are ValueErrors
         raise InputError(f"cannot train {name}: {' '.join(str(exc).split())}") from None
-    if task == CLASSIFICATION and not hasattr(estimator, "predict_proba"):
-        raise InputError(
-            f"estimator {name} has no predict_proba; kfops scores classifiers by class probabilities, "
-            "so choose a probabilistic classifier (or its probability option)"
-        )
     model = Pipeline([("preprocess", transformer), ("estimator", estimator)])
     metadata = {
         "task": task,
         "estimator": name,
-        "estimator_class": f"{type(estimator).__module__}.{type(estimator).__name__}",
+        "estimator_class": _class_path(estimator.estimator if calibrated else estimator),  # type: ignore[attr-defined]
+        "probabilities": "calibrated (CalibratedClassifierCV, sigmoid, 5-fold)" if calibrated else "its own",
         "hyperparameters": hyperparameters,
         "seed": seed,
         "classes": [str(c) for c in getattr(estimator, "classes_", [])] if task == CLASSIFICATION else [],
@@ -289,6 +289,10 @@ def train_model(
         "python_version": _python_version(),
     }
     return TrainedModel(model, metadata)
+
+
+def _class_path(estimator: Any) -> str:
+    return f"{type(estimator).__module__}.{type(estimator).__name__}"
 
 
 def _python_version() -> str:
