@@ -126,3 +126,30 @@ def test_a_disallowed_estimator_is_refused_before_the_pipeline_starts(runs: dict
         "([tool.kfops.estimators] modules in pyproject.toml)"
     ]
     assert "Running pipeline" not in refused.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"task": "regresion"}, "--param task: unknown task 'regresion'"),
+        ({"estimator": "subprocess.Popen"}, "'subprocess.Popen' is not allowed"),
+        ({"estimator": "svm"}, "unknown estimator 'svm'"),
+    ],
+)
+def test_training_parameters_are_checked_up_front(args: dict[str, str], message: str) -> None:
+    from components.shared.errors import InputError
+    from kfops.estimators import check_training_args
+
+    with pytest.raises(InputError, match=message):
+        check_training_args(args)
+    check_training_args({"task": "Regression", "estimator": "sklearn.linear_model.Lasso"})  # accepted
+
+
+def test_serve_refuses_an_estimator_kserves_sklearn_server_cannot_load() -> None:
+    from components.shared.errors import InputError
+    from kfops.serve import check_runtime_can_load
+
+    check_runtime_can_load({"estimator_class": "sklearn.svm._classes.SVR"})
+    check_runtime_can_load({})  # versions stored before the estimator class was recorded
+    with pytest.raises(InputError, match=r"uses xgboost\.sklearn\.XGBRegressor, which KServe"):
+        check_runtime_can_load({"estimator_class": "xgboost.sklearn.XGBRegressor", "version": "v1"})
