@@ -153,3 +153,11 @@ def test_serve_refuses_an_estimator_kserves_sklearn_server_cannot_load() -> None
     check_runtime_can_load({})  # versions stored before the estimator class was recorded
     with pytest.raises(InputError, match=r"uses xgboost\.sklearn\.XGBRegressor, which KServe"):
         check_runtime_can_load({"estimator_class": "xgboost.sklearn.XGBRegressor", "version": "v1"})
+
+
+def test_metrics_list_shows_each_tasks_gated_metric() -> None:
+    from kfops.report import format_metrics, records_table
+
+    table = records_table([{"metrics": {"rmse": 57.3, "mae": 48.0}}, {"metrics": {"accuracy": 0.98}}])
+    assert "rmse 57.3000" in table and "accuracy 0.9800" in table and "None" not in table
+    assert format_metrics({"r2": 0.4, "mae": 48.0, "rmse": 57.3}) == "rmse 57.3000  mae 48.0000  r2 0.4000"
