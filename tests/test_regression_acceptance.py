@@ -161,3 +161,16 @@ def test_metrics_list_shows_each_tasks_gated_metric() -> None:
     table = records_table([{"metrics": {"rmse": 57.3, "mae": 48.0}}, {"metrics": {"accuracy": 0.98}}])
     assert "rmse 57.3000" in table and "accuracy 0.9800" in table and "None" not in table
     assert format_metrics({"r2": 0.4, "mae": 48.0, "rmse": 57.3}) == "rmse 57.3000  mae 48.0000  r2 0.4000"
+
+
+def test_the_compiled_pipeline_carries_the_allow_list_as_a_constant_not_a_parameter() -> None:
+    from components.images import estimator_modules
+    from kfops.params import pipeline_parameters
+    from pipelines.training import training
+
+    declared = pipeline_parameters(training)
+    assert "allowed_estimators" not in declared  # a run cannot widen it
+    assert declared["task"] == ("String", "auto") and declared["estimator"] == ("String", "auto")
+    train = training.pipeline_spec.root.dag.tasks["train"]
+    constant = train.inputs.parameters["allowed_estimators"].runtime_value.constant
+    assert constant.string_value == ",".join(estimator_modules()) == "sklearn"
