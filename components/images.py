@@ -48,6 +48,31 @@ EXTRA_INPUTS: dict[str, tuple[str, ...]] = {
     "train": (),
 }
 _SKIPPED_SUFFIXES = (".md", ".pyc")
+#: Images whose task builds or unpickles the trained model (KServe's sklearn server is the
+#: other reader, see `kfops.kserve`): each must hold the package of every estimator module
+#: allowed by `estimator_modules` (``kfops images check`` and tests/test_image_reach.py check it).
+MODEL_IMAGES = ("batch_predict", "champion", "evaluate", "monitoring", "train")
+PYPROJECT = COMPONENTS_DIR.parent / "pyproject.toml"
+
+
+def estimator_modules(pyproject: Path = PYPROJECT) -> tuple[str, ...]:
+    """Modules whose estimators ``estimator=<import path>`` may name: ``[tool.kfops.estimators]
+    modules`` of ``pyproject.toml`` (``("sklearn",)`` when the file or the key is absent).
+
+    The training pipeline passes them to the train task as a fixed input (not a pipeline
+    parameter), so the compiled pipeline carries the allow-list and a run cannot widen it.
+    """
+    import tomllib
+
+    try:
+        data = tomllib.loads(pyproject.read_text())
+    except FileNotFoundError:
+        return ("sklearn",)
+    table = data.get("tool", {}).get("kfops", {}).get("estimators", {})
+    modules = table.get("modules", ["sklearn"])
+    if not isinstance(modules, list) or not all(isinstance(m, str) and m for m in modules):
+        raise ValueError(f"{pyproject}: [tool.kfops.estimators] modules must be a list of module names")
+    return tuple(modules)
 
 
 def component_names() -> tuple[str, ...]:

@@ -35,9 +35,10 @@ def window_summary(record: dict[str, Any]) -> str:
     """One paragraph about a monitored window."""
     decision = record["decision"]
     mark = "BELOW" if record["below"] else "ok"
+    bound = "floor" if record.get("higher_is_better", True) else "ceiling"  # rmse, mae: lower is better
     return (
         f"  window   {record['source']} as of {record['as_of'][:16]}  champion {record['champion_version']}\n"
-        f"  {record['metric']:<8} {record['value']:.4f} (floor {record['floor']:.4f}) {mark};  "
+        f"  {record['metric']:<8} {record['value']:.4f} ({bound} {record['floor']:.4f}) {mark};  "
         f"max PSI {record['psi_max']:.3f}\n"
         f"  decision {decision['reason']}"
     )

@@ -28,7 +28,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from components.images import COMPONENTS_DIR, EXTRA_INPUTS, component_names, image_inputs
+from components.images import (
+    COMPONENTS_DIR,
+    EXTRA_INPUTS,
+    MODEL_IMAGES,
+    component_names,
+    estimator_modules,
+    image_inputs,
+)
 
 #: What kfp's lightweight-component command puts before the wrapper's source.
 KFP_PREAMBLE = "import kfp\nfrom kfp import dsl\nfrom kfp.dsl import *\nfrom typing import *\n"
@@ -384,14 +391,49 @@ def _is_module(name: str, root: Path) -> bool:
         return False
 
 
+def estimator_problems(
+    name: str,
+    *,
+    modules: tuple[str, ...] | None = None,
+    distributions: set[str] | None = None,
+    module_distributions: dict[str, list[str]] | None = None,
+) -> list[str]:
+    """An image that builds or unpickles the model (``MODEL_IMAGES``) must install the package
+    of every module ``[tool.kfops.estimators]`` allows: an estimator named by import path is
+    not reached by any import the code makes, only by ``joblib.load``."""
+    if name not in MODEL_IMAGES:
+        return []
+    installed = distributions if distributions is not None else locked_distributions(name)
+    mapping = (
+        module_distributions
+        if module_distributions is not None
+        else importlib.metadata.packages_distributions()
+    )
+    problems = []
+    for module in modules if modules is not None else estimator_modules():
+        top = module.split(".", 1)[0]
+        provided = sorted(normalize(d) for d in mapping.get(top, []))
+        if not set(provided) & installed:
+            problems.append(
+                f"pyproject.toml [tool.kfops.estimators]: {name} loads models whose estimator may come "
+                f"from {module}, but its image does not install {' or '.join(provided) or top}"
+            )
+    return problems
+
+
 def check_image(name: str) -> list[str]:
     """A component's problems (none when its image holds what its task reaches), including
-    declared extra paths (``EXTRA_INPUTS``) that its task never reaches."""
+    declared extra paths (``EXTRA_INPUTS``) that its task never reaches and, for the images
+    that load the model, a missing package of an allowed estimator module."""
     reach = follow(name)
-    return reach.problems + [
-        f"components/images.py: {name} copies {entry}, which its task never reaches"
-        for entry in reach.unused(EXTRA_INPUTS[name])
-    ]
+    return (
+        reach.problems
+        + [
+            f"components/images.py: {name} copies {entry}, which its task never reaches"
+            for entry in reach.unused(EXTRA_INPUTS[name])
+        ]
+        + estimator_problems(name)
+    )
 
 
 def check_images() -> dict[str, list[str]]:

@@ -18,5 +18,9 @@ API_VERSION = f"{GROUP}/{VERSION}"
 KIND = "InferenceService"
 PLURAL = "inferenceservices"
 
+#: Top-level packages whose classes KServe's sklearn server can unpickle (its image holds
+#: scikit-learn and what scikit-learn needs).
+SKLEARN_RUNTIME_PACKAGES = ("sklearn", "numpy", "scipy")
+
 #: KServe's sklearn server loads the one file with one of these extensions in ``storageUri``.
 SKLEARN_MODEL_EXTENSIONS = (".joblib", ".pkl", ".pickle")

@@ -18,6 +18,7 @@ from typing import Any
 
 from components.shared.errors import ERROR_FILE_ENV, InputError, KfopsError, StoreError
 from components.shared.store import LocalStore, open_store
+from kfops.estimators import check_training_args
 from kfops.gitinfo import current_commit, current_ref
 from kfops.params import check_values, parse_params, pipeline_parameters
 from kfops.progress import TaskProgress
@@ -109,6 +110,7 @@ def run_pipeline(
     pipeline = load_pipeline(name)
     declared = pipeline_parameters(pipeline)
     args = check_values(name, parse_params(pairs, declared))
+    check_training_args(args)
     if "store" in args and store:
         raise InputError("give the store either as --store or as --param store=..., not both")
     chosen = args.pop("store", None) or store or settings.store

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-METRIC_ORDER = ("accuracy", "macro_f1", "roc_auc", "log_loss")
+METRIC_ORDER = ("accuracy", "macro_f1", "roc_auc", "log_loss", "rmse", "mae", "r2")
 
 
 def format_metrics(metrics: dict[str, float]) -> str:
@@ -63,16 +63,19 @@ def records_table(records: list[dict[str, Any]]) -> str:
         return "no run records"
     header = (
         f"{'created (UTC)':<20} {'pipeline':<10} {'run id':<10} {'model':<16} {'version':<26} "
-        f"{'accuracy':>8}  {'ref':<12} commit"
+        f"{'metric':>17}  {'ref':<12} commit"
     )
     rows = [header]
     for r in records:
-        accuracy = r.get("metrics", {}).get("accuracy")
+        metrics = r.get("metrics", {})
+        # Each task's gated metric: accuracy for a classifier, RMSE for a regressor.
+        name = next((m for m in ("accuracy", "rmse") if m in metrics), "")
+        shown = f"{name} {metrics[name]:.4f}" if name else "-"
         rows.append(
             f"{str(r.get('created_at', ''))[:19]:<20} {r.get('pipeline', ''):<10} "
             f"{str(r.get('run_id', ''))[:10]:<10} {r.get('model_name') or '-'!s:<16} "
             f"{r.get('model_version', '') or '-':<26} "
-            f"{accuracy if accuracy is None else f'{accuracy:.4f}':>8}  "
+            f"{shown:>17}  "
             f"{str(r.get('git_ref', ''))[:12]:<12} {str(r.get('git_commit', ''))[:10]}"
         )
     return "\n".join(rows)

@@ -143,6 +143,8 @@ def render(
         "training-run-id": metadata.get("run_id"),
         "training-run-name": metadata.get("run_name"),
         "sklearn-version": metadata.get("sklearn_version"),
+        "task": metadata.get("task"),
+        "estimator": metadata.get("estimator_class"),
     }
     model: dict[str, Any] = {"modelFormat": {"name": "sklearn"}, "storageUri": storage_uri}
     if runtime_version:
@@ -169,6 +171,22 @@ def validate(obj: dict[str, Any]) -> None:
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise InputError(f"the rendered InferenceService is invalid: {problems[0]}{more}")
+
+
+def check_runtime_can_load(metadata: dict[str, Any]) -> None:
+    """Refuse a version whose estimator comes from a package KServe's sklearn server lacks.
+
+    The server unpickles ``model.joblib`` with scikit-learn and its dependencies only, so a
+    classifier or regressor from another package (allowed for training by
+    ``[tool.kfops.estimators]``) needs a custom serving runtime, not this InferenceService.
+    """
+    estimator = str(metadata.get("estimator_class") or "")
+    package = estimator.split(".", 1)[0]
+    if estimator and package not in kserve.SKLEARN_RUNTIME_PACKAGES:
+        raise InputError(
+            f"version {metadata.get('version')} of {metadata.get('model_name')!r} uses {estimator}, which "
+            f"KServe's sklearn server cannot load (it has {', '.join(kserve.SKLEARN_RUNTIME_PACKAGES)} only)"
+        )
 
 
 def handoff_key(now: datetime, model_name: str, version: str) -> str:
@@ -402,6 +420,7 @@ def serve(
         raise InputError(f"invalid namespace {namespace!r}: expected a DNS label")
     if not _DNS_LABEL.match(service_account):
         raise InputError(f"invalid ServiceAccount name {service_account!r}: expected a DNS label")
+    check_runtime_can_load(metadata)
     obj = render(
         metadata,
         name=service_name,

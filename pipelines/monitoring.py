@@ -16,7 +16,7 @@ def monitoring(
     store: str,
     source: str = "builtin://breast_cancer_drift?window=0",
     model_name: str = "breast-cancer",
-    metric: str = "accuracy",
+    metric: str = "auto",
     threshold: float = 0.0,
     tolerance: float = 0.05,
     windows_below: int = 2,
@@ -34,9 +34,10 @@ def monitoring(
         store: Store root: a local directory or s3://bucket/prefix.
         source: Labeled window (CSV or Parquet URI).
         model_name: Model whose champion is watched.
-        metric: accuracy, macro_f1 or roc_auc.
-        threshold: Absolute floor of the metric (0: none).
-        tolerance: Allowed drop below the champion's own evaluation.
+        metric: auto (accuracy for a classifier, rmse for a regressor), accuracy, macro_f1,
+            roc_auc, r2, rmse or mae.
+        threshold: Absolute floor of the metric, a ceiling for rmse and mae (0: none).
+        tolerance: Allowed worsening against the champion's own evaluation (metric units).
         windows_below: N: windows below the floor among the last M that call for retraining.
         window_count: M.
         cooldown_hours: No retraining within this long after the last one started.

@@ -9,19 +9,20 @@ from components.metrics_store.component import metrics_store
 from components.model_storage.component import model_storage
 from components.preprocess.component import preprocess
 from components.split.component import split
-from components.train.component import train
+from components.train.component import ALLOWED_ESTIMATORS, train
 
 PIPELINE_NAME = "training"
 
 
-@dsl.pipeline(name=PIPELINE_NAME, description="Train, evaluate and store a classifier; record the run.")
+@dsl.pipeline(name=PIPELINE_NAME, description="Train, evaluate and store a model; record the run.")
 def training(
     store: str,
     source: str = "builtin://breast_cancer",
     label_column: str = "target",
     categorical_columns: str = "",
+    task: str = "auto",
     preprocessing: str = "drop_duplicates,drop_constant,impute_median,clip_outliers,standard_scale",
-    estimator: str = "logistic_regression",
+    estimator: str = "auto",
     hyperparameters: str = "{}",
     test_size: float = 0.25,
     stratify: bool = True,
@@ -32,18 +33,22 @@ def training(
     champion_rules: str = "",
     promote: bool = False,
 ) -> str:
-    """Trains a classifier on a CSV source and records model and metrics in the store.
+    """Trains a classifier or a regressor on a CSV source and records model and metrics in the store.
 
     Args:
         store: Store root: a local directory or s3://bucket/prefix.
         source: Data source: path, file://, s3://, https:// or builtin:// URI (CSV or Parquet).
         label_column: Label column.
         categorical_columns: Comma-separated categorical feature columns.
+        task: auto (a numeric label with more than 20 distinct values is a regression
+            target, anything else a class label), classification or regression.
         preprocessing: Comma-separated preprocessing steps, in order.
-        estimator: logistic_regression, random_forest or gradient_boosting.
+        estimator: auto (logistic_regression for classification, ridge for regression),
+            logistic_regression, linear_regression, ridge, random_forest, gradient_boosting,
+            or an import path in a module allowed by [tool.kfops.estimators] (sklearn.svm.SVC).
         hyperparameters: JSON object of estimator arguments.
         test_size: Fraction of rows held out for evaluation.
-        stratify: Keep class proportions in the split.
+        stratify: Keep class proportions in the split (classification only).
         seed: Random seed for split and estimator.
         model_name: Name under which the model is stored.
         git_commit: Commit the pipeline was built from.
@@ -57,7 +62,9 @@ def training(
     Returns:
         The run record (JSON) appended to the metrics store.
     """
-    ingested = ingest(source=source, label_column=label_column, categorical_columns=categorical_columns)
+    ingested = ingest(
+        source=source, label_column=label_column, categorical_columns=categorical_columns, task=task
+    )
     ingested.set_display_name("ingest").set_cpu_request("500m").set_memory_request("1Gi")
     # The data behind a source URI changes (e.g. data/labeled/latest.parquet): never reuse a cached
     # read, or every later task would be served from cache and a retraining would learn nothing.
@@ -75,6 +82,7 @@ def training(
         estimator=estimator,
         hyperparameters=hyperparameters,
         seed=seed,
+        allowed_estimators=ALLOWED_ESTIMATORS,  # a constant: a run cannot widen the allow-list
     )
     trained.set_display_name("train").set_cpu_request("2").set_memory_request("4Gi")
 

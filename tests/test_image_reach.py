@@ -10,8 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from components.images import COMPONENTS_DIR, EXTRA_INPUTS, component_names, image_inputs
-from kfops.image_reach import check_image, follow, locked_distributions
+from components.images import (
+    COMPONENTS_DIR,
+    EXTRA_INPUTS,
+    MODEL_IMAGES,
+    component_names,
+    estimator_modules,
+    image_inputs,
+)
+from kfops.image_reach import check_image, estimator_problems, follow, locked_distributions
 
 
 def _held(component: str) -> set[str]:
@@ -131,3 +138,22 @@ def test_an_unreached_declared_path_is_reported() -> None:
     reach = follow("champion")
     assert reach.unused(EXTRA_INPUTS["champion"]) == []
     assert reach.unused(("evaluate/io.py", "monitoring")) == ["evaluate/io.py", "monitoring"]
+
+
+def test_images_that_load_the_model_hold_every_allowed_estimator_package() -> None:
+    """An estimator named by import path is reached by joblib.load, not by any import: the
+    allow-list of pyproject.toml is checked against every image that builds or unpickles a model."""
+    assert set(MODEL_IMAGES) == {"train", "evaluate", "champion", "batch_predict", "monitoring"}
+    assert estimator_modules() == ("sklearn",)
+    for name in MODEL_IMAGES:
+        assert estimator_problems(name) == []
+        widened = estimator_problems(
+            name,
+            modules=("sklearn", "xgboost"),
+            module_distributions={"sklearn": ["scikit-learn"], "xgboost": ["xgboost"]},
+        )
+        assert widened == [
+            f"pyproject.toml [tool.kfops.estimators]: {name} loads models whose estimator may come "
+            "from xgboost, but its image does not install xgboost"
+        ]
+    assert estimator_problems("ingest", modules=("xgboost",)) == []  # never loads a model

@@ -24,7 +24,8 @@ def predict_batch(model: Any, frame: pd.DataFrame, metadata: dict[str, Any]) -> 
 
     Returns:
         ``row`` (0-based input position), ``id`` when the input has one,
-        ``prediction`` and one ``score_<class>`` column per class.
+        ``prediction`` and, for a classifier, one ``score_<class>`` column per class
+        (a regressor's ``prediction`` is its number).
 
     Raises:
         InputError: No rows, or a missing or mistyped feature.
@@ -32,17 +33,29 @@ def predict_batch(model: Any, frame: pd.DataFrame, metadata: dict[str, Any]) -> 
     if len(frame) == 0:
         raise InputError("input batch has no rows")
     inputs = model_inputs(frame, list(metadata["features"]), list(metadata.get("categorical", [])))
-    proba = np.asarray(model.predict_proba(inputs), dtype="float64")
-    classes = [str(c) for c in model.classes_]
     out = pd.DataFrame({ROW: np.arange(len(frame))})
     if ID_COLUMN in frame.columns:
         out[ID_COLUMN] = frame[ID_COLUMN].to_numpy()
+    if not hasattr(model, "classes_"):  # a regressor
+        out[PREDICTION] = np.asarray(model.predict(inputs), dtype="float64")
+        return out
+    proba = np.asarray(model.predict_proba(inputs), dtype="float64")
+    classes = [str(c) for c in model.classes_]
     out[PREDICTION] = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
     for index, name in enumerate(classes):
         out[f"{SCORE_PREFIX}{name}"] = proba[:, index]
     return out
 
 
-def prediction_summary(predictions: pd.DataFrame) -> dict[str, int]:
-    """How many rows got each predicted class."""
+def prediction_summary(predictions: pd.DataFrame) -> dict[str, float]:
+    """How many rows got each predicted class; for a regressor the predictions' count,
+    mean, min and max."""
+    values = predictions[PREDICTION]
+    if values.dtype.kind == "f":
+        return {
+            "count": len(values),
+            "mean": float(values.mean()),
+            "min": float(values.min()),
+            "max": float(values.max()),
+        }
     return {str(k): int(v) for k, v in predictions[PREDICTION].value_counts().sort_index().items()}

@@ -17,10 +17,14 @@ import pandas as pd
 from components.champion.decide import METRICS, Decision, alpha_problem, decide, tolerance_problem
 from components.evaluate.core import ID, SCORE_PREFIX, Y_PRED, Y_TRUE
 from components.shared.errors import InputError
+from components.shared.tasks import CLASSIFICATION, REGRESSION
 
-#: The gate's default rule (``[tool.kfops.gate]`` in pyproject.toml): accuracy may not
-#: regress at all at the 5% level. A test keeps the two in step.
-DEFAULT_RULES = ({"metric": "accuracy", "tolerance": 0.0, "alpha": 0.05},)
+#: The gate's default rules (``[tool.kfops.gate]`` in pyproject.toml): accuracy (classifiers)
+#: and RMSE (regressors) may not regress at all at the 5% level. A test keeps the two in step.
+DEFAULT_RULES = (
+    {"metric": "accuracy", "tolerance": 0.0, "alpha": 0.05},
+    {"metric": "rmse", "tolerance": 0.0, "alpha": 0.05},
+)
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,18 @@ def parse_rules(text: str) -> tuple[Rule, ...]:
     return tuple(rules)
 
 
+def rules_for(rules: tuple[Rule, ...], task: str) -> tuple[Rule, ...]:
+    """The rules that apply to a task's models; the task's default rules when none does.
+
+    A rule list may hold both tasks' metrics (as ``[tool.kfops.gate]`` does): a regressor is
+    judged by its regression rules and a classifier by its classification rules.
+    """
+    mine = tuple(r for r in rules if METRICS[r.metric].task == task)
+    if mine:
+        return mine
+    return tuple(r for r in parse_rules("") if METRICS[r.metric].task == task)
+
+
 def _scores(record: pd.DataFrame, classes: list[str]) -> np.ndarray:
     return record[[f"{SCORE_PREFIX}{c}" for c in classes]].to_numpy(dtype="float64")
 
@@ -103,6 +119,7 @@ def challenge(
     champion_classes: list[str],
     candidate_classes: list[str],
     rules: tuple[Rule, ...],
+    task: str = CLASSIFICATION,
 ) -> Challenge:
     """Compare two evaluation records of the same examples (the gate's paired tests).
 
@@ -111,7 +128,8 @@ def challenge(
         candidate: The candidate's evaluation record.
         champion_classes: Class labels of the champion's score columns.
         candidate_classes: Class labels of the candidate's score columns.
-        rules: Gated metrics.
+        rules: Gated metrics (those of other tasks are skipped, see `rules_for`).
+        task: ``classification`` or ``regression`` (the candidate's).
 
     Returns:
         Promote unless some rule's metric regressed.
@@ -124,9 +142,14 @@ def challenge(
     right = candidate.sort_values(ID).reset_index(drop=True)
     if not left[ID].equals(right[ID]) or not left[Y_TRUE].astype(str).equals(right[Y_TRUE].astype(str)):
         raise InputError("champion and candidate were scored on different examples")
-    y_true = right[Y_TRUE].astype(str).to_numpy()
     decisions = []
-    for rule in rules:
+    if task == REGRESSION:
+        y_true = right[Y_TRUE].to_numpy(dtype="float64")
+        base, cand = left[Y_PRED].to_numpy(dtype="float64"), right[Y_PRED].to_numpy(dtype="float64")
+    else:
+        y_true = right[Y_TRUE].astype(str).to_numpy()
+        base, cand = left[Y_PRED].astype(str).to_numpy(), right[Y_PRED].astype(str).to_numpy()
+    for rule in rules_for(rules, task):
         extra: dict[str, Any] = {}
         if METRICS[rule.metric].needs_scores:
             if champion_classes != candidate_classes:
@@ -142,8 +165,8 @@ def challenge(
         decisions.append(
             decide(
                 y_true,
-                left[Y_PRED].astype(str).to_numpy(),
-                right[Y_PRED].astype(str).to_numpy(),
+                base,
+                cand,
                 metric=rule.metric,
                 tolerance=rule.tolerance,
                 alpha=rule.alpha,

@@ -11,14 +11,16 @@ import numpy as np
 
 from components.champion import stats
 from components.shared.errors import InputError
+from components.shared.tasks import CLASSIFICATION, REGRESSION
 
 
 @dataclass(frozen=True)
 class MetricSpec:
-    """How a metric is compared."""
+    """How a metric is compared, and for which task."""
 
     higher_is_better: bool
     needs_scores: bool
+    task: str = CLASSIFICATION
 
 
 METRICS: dict[str, MetricSpec] = {
@@ -26,7 +28,26 @@ METRICS: dict[str, MetricSpec] = {
     "macro_f1": MetricSpec(higher_is_better=True, needs_scores=False),
     "roc_auc": MetricSpec(higher_is_better=True, needs_scores=True),
     "log_loss": MetricSpec(higher_is_better=False, needs_scores=True),
+    "rmse": MetricSpec(higher_is_better=False, needs_scores=False, task=REGRESSION),
+    "mae": MetricSpec(higher_is_better=False, needs_scores=False, task=REGRESSION),
+    "r2": MetricSpec(higher_is_better=True, needs_scores=False, task=REGRESSION),
 }
+_REGRESSION_TESTS = {"rmse": stats.rmse_test, "mae": stats.mae_test, "r2": stats.r2_test}
+
+
+def metrics_for(task: str) -> tuple[str, ...]:
+    """The metrics that apply to a task's models."""
+    return tuple(name for name, spec in METRICS.items() if spec.task == task)
+
+
+def _numbers(values: Any, name: str) -> np.ndarray:
+    try:
+        array = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be numbers for a regression metric") from None
+    if not np.isfinite(array).all():
+        raise InputError(f"{name} holds a missing or infinite value")
+    return array
 
 
 #: Metrics bounded to [0, 1]: a tolerance of 1 or more could never be exceeded.
@@ -165,7 +186,8 @@ def decide(
         candidate_pred: Candidate predictions.
         metric: ``accuracy`` (paired McNemar / score test), ``macro_f1`` (bootstrap over
             joint confusion cells), ``roc_auc`` (DeLong, binary only) or ``log_loss``
-            (paired normal interval).
+            (paired normal interval); for regression ``rmse`` (paired test on squared
+            errors), ``mae`` (on absolute errors) or ``r2`` (numbers, not labels).
         baseline_score: For ``roc_auc``/``log_loss``: the positive-class probability
             per example (binary) or an ``(n, K)`` probability matrix whose columns
             follow ``classes``.
@@ -195,6 +217,16 @@ def decide(
         raise InputError("no examples to compare")
     if lengths[1] != n or lengths[2] != n:
         raise InputError(f"lengths differ: y_true {n}, baseline {lengths[1]}, candidate {lengths[2]}")
+    if spec.task == REGRESSION:
+        test = _REGRESSION_TESTS[metric]
+        result = test(
+            _numbers(y_true, "y_true"),
+            _numbers(baseline_pred, "baseline predictions"),
+            _numbers(candidate_pred, "candidate predictions"),
+            tolerance=tolerance,
+            alpha=alpha,
+        )
+        return _decision(metric, spec, result, n, tolerance, alpha)
     names, (truth, base, cand) = _encode(
         [np.asarray(y_true), np.asarray(baseline_pred), np.asarray(candidate_pred)], classes
     )
@@ -223,6 +255,12 @@ def decide(
                 )
             except ValueError as exc:
                 raise InputError(str(exc)) from None
+    return _decision(metric, spec, result, n, tolerance, alpha)
+
+
+def _decision(
+    metric: str, spec: MetricSpec, result: stats.PairedTest, n: int, tolerance: float, alpha: float
+) -> Decision:
     return Decision(
         metric=metric,
         regressed=result.p_value < alpha,

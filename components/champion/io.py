@@ -21,6 +21,7 @@ from components.shared.models import (
 )
 from components.shared.store import Store, open_store
 from components.shared.tables import read_parquet
+from components.shared.tasks import task_of
 
 ATTEMPTS = 3  # a promotion that loses a race re-reads the new champion and challenges it
 
@@ -90,12 +91,20 @@ def _challenge_champion(
             verdict="not comparable",
         )
     candidate, facts = read_parquet(evaluation_uri)
+    task = task_of(facts)
+    if rescored.task != task:
+        return Challenge(
+            False,
+            f"not comparable: champion {champion_version} is a {rescored.task} model and the candidate "
+            f"a {task} model; promote by hand with `kfops champion promote {model_name}:VERSION` if intended",
+        )
     return challenge(
         rescored.record,
         candidate,
         rescored.classes,
         [str(c) for c in facts.get("classes", [])],
         parse_rules(rules),
+        task,
     )
 
 

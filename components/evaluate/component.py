@@ -18,13 +18,14 @@ def evaluate(
     Args:
         model: Model directory from train.
         test: Test set from split.
-        metrics: accuracy, macro_f1, log_loss and (binary) roc_auc, shown in the KFP UI.
-        confusion: Confusion matrix, shown in the KFP UI.
+        metrics: accuracy, macro_f1, log_loss and (binary) roc_auc, or for a regressor
+            rmse, mae and r2, shown in the KFP UI.
+        confusion: Confusion matrix, shown in the KFP UI (none for a regressor).
         evaluation: Evaluation record: per-example y_true, y_pred and scores, plus the
             test-set fingerprint (Parquet), consumed by the performance gate.
 
     Returns:
-        Accuracy on the test set.
+        Accuracy on the test set (R² for a regressor).
     """
     from components.evaluate.io import run_evaluate
     from components.shared.task import reported
@@ -33,5 +34,6 @@ def evaluate(
         result, _ = run_evaluate(model.path, test.path, evaluation.path)
     for name, value in result.metrics.items():
         metrics.log_metric(name, value)
-    confusion.log_confusion_matrix(result.classes, result.confusion)
-    return result.metrics["accuracy"]
+    if result.classes:
+        confusion.log_confusion_matrix(result.classes, result.confusion)
+    return result.metrics["accuracy"] if "accuracy" in result.metrics else result.metrics["r2"]

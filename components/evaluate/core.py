@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from components.shared.errors import InputError
+from components.shared.tasks import CLASSIFICATION, REGRESSION
 
 #: Columns of an evaluation record (plus one ``score_<class>`` column per class).
 ID, Y_TRUE, Y_PRED, SCORE_PREFIX = "id", "y_true", "y_pred", "score_"
@@ -19,23 +20,44 @@ class Evaluation:
     """The result of evaluating a model on a test set.
 
     Attributes:
-        metrics: ``accuracy``, ``macro_f1``, ``log_loss`` and, for binary labels, ``roc_auc``.
-        classes: Class labels (as strings) in the model's order.
-        confusion: Confusion matrix, rows = true class, columns = predicted class.
-        record: One row per test example: ``id``, ``y_true``, ``y_pred``, ``score_<class>``.
+        metrics: Classification: ``accuracy``, ``macro_f1``, ``log_loss`` and, for binary
+            labels, ``roc_auc``. Regression: ``rmse``, ``mae`` and ``r2``.
+        classes: Class labels (as strings) in the model's order (empty for regression).
+        confusion: Confusion matrix, rows = true class, columns = predicted class (empty for regression).
+        record: One row per test example: ``id``, ``y_true``, ``y_pred`` and, for a
+            classifier, ``score_<class>``.
+        task: ``classification`` or ``regression``.
     """
 
     metrics: dict[str, float]
     classes: list[str]
     confusion: list[list[int]]
     record: pd.DataFrame = field(repr=False)
+    task: str = CLASSIFICATION
+
+
+def model_task(model: Any) -> str:
+    """``regression`` for a fitted regressor (no ``classes_``), else ``classification``."""
+    return CLASSIFICATION if hasattr(model, "classes_") else REGRESSION
+
+
+def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+    """``rmse``, ``mae`` and ``r2`` (R² is NaN-free: 0 when the target is constant)."""
+    error = np.asarray(y_pred, dtype="float64") - np.asarray(y_true, dtype="float64")
+    spread = float(((y_true - np.mean(y_true)) ** 2).sum())
+    sse = float((error**2).sum())
+    return {
+        "rmse": float(np.sqrt(np.mean(error**2))),
+        "mae": float(np.mean(np.abs(error))),
+        "r2": 1.0 - sse / spread if spread > 0 else 0.0,
+    }
 
 
 def evaluate_model(model: Any, test: pd.DataFrame, features: list[str], label: str) -> Evaluation:
     """Score ``model`` on ``test``.
 
     Args:
-        model: A fitted classifier with ``predict_proba`` and ``classes_`` (the saved Pipeline).
+        model: The saved Pipeline: a classifier (``predict_proba``, ``classes_``) or a regressor.
         test: Test rows (raw features and label) exactly as written by `split`.
         features: Feature columns, in the order the model was trained on.
         label: Label column.
@@ -54,6 +76,14 @@ def evaluate_model(model: Any, test: pd.DataFrame, features: list[str], label: s
     if len(test) == 0:
         raise InputError("test set has no rows")
     x, y_true = test[features], test[label].to_numpy()
+    if model_task(model) == REGRESSION:
+        try:
+            y_true = y_true.astype("float64")
+        except (TypeError, ValueError):
+            raise InputError(f"label {label!r} is not numeric; the model is a regressor") from None
+        y_pred = np.asarray(model.predict(x), dtype="float64")
+        record = pd.DataFrame({ID: np.arange(len(test)), Y_TRUE: y_true, Y_PRED: y_pred})
+        return Evaluation(regression_metrics(y_true, y_pred), [], [], record, REGRESSION)
     proba = np.asarray(model.predict_proba(x), dtype="float64")
     model_classes = np.asarray(model.classes_)
     y_pred = model_classes[proba.argmax(axis=1)]

@@ -12,7 +12,8 @@ from components.shared.tables import read_parquet, write_parquet
 def run_evaluate(model_dir: str, test_uri: str, record_uri: str) -> tuple[Evaluation, dict[str, Any]]:
     """Evaluate the model in ``model_dir`` on the test set and write the evaluation record.
 
-    The record is a Parquet table (``id, y_true, y_pred, score_<class>``) whose
+    The record is a Parquet table (``id, y_true, y_pred``, and ``score_<class>`` for a
+    classifier) whose
     metadata carries the metrics, the test-set fingerprint and the model's lineage,
     so the performance gate can check that two records cover the same examples.
 
@@ -29,6 +30,7 @@ def run_evaluate(model_dir: str, test_uri: str, record_uri: str) -> tuple[Evalua
     evaluation = evaluate_model(model, test, list(model_meta["features"]), str(model_meta["label"]))
     facts = {
         "metrics": evaluation.metrics,
+        "task": evaluation.task,
         "classes": evaluation.classes,
         "confusion_matrix": evaluation.confusion,
         "label": model_meta["label"],

@@ -15,6 +15,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--source", required=True, help="path or file://, s3://, https://, builtin:// URI")
     run.add_argument("--label-column", default="target")
     run.add_argument("--categorical-columns", default="", help="comma-separated")
+    run.add_argument("--task", default="auto", choices=("auto", "classification", "regression"))
     run.add_argument("--dataset", required=True, help="output Parquet path or s3:// URI")
     run.add_argument("--schema", required=True, help="output JSON path or s3:// URI")
     synth = commands.add_parser("synth", help="write a synthetic dataset for large-scale runs")
@@ -31,9 +32,9 @@ def main(argv: list[str] | None = None) -> int:
         print(write_synthetic(args.rows, args.output, args.features, args.seed))
     else:
         schema = run_ingest(
-            args.source, args.label_column, args.categorical_columns, args.dataset, args.schema
+            args.source, args.label_column, args.categorical_columns, args.dataset, args.schema, args.task
         )
-        print(f"{schema.rows} rows, {len(schema.features)} features, {schema.fingerprint}")
+        print(f"{schema.rows} rows, {len(schema.features)} features, {schema.task}, {schema.fingerprint}")
     return 0
 
 

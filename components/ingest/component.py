@@ -10,6 +10,7 @@ def ingest(
     source: str,
     label_column: str,
     categorical_columns: str,
+    task: str,
     dataset: dsl.Output[dsl.Dataset],
     schema: dsl.Output[dsl.Artifact],
 ) -> str:
@@ -19,6 +20,8 @@ def ingest(
         source: Path or URI (file://, s3://, https://, builtin://) of the raw data.
         label_column: Name of the label column.
         categorical_columns: Comma-separated feature columns to treat as categorical.
+        task: auto (a numeric label with more than 20 distinct values is regressed),
+            classification or regression.
         dataset: Validated table (Parquet).
         schema: Schema and content fingerprint (JSON).
 
@@ -29,4 +32,6 @@ def ingest(
     from components.shared.task import reported
 
     with reported("ingest"):
-        return run_ingest(source, label_column, categorical_columns, dataset.path, schema.path).fingerprint
+        return run_ingest(
+            source, label_column, categorical_columns, dataset.path, schema.path, task
+        ).fingerprint

@@ -9,6 +9,7 @@ from components.shared.errors import InputError
 from components.shared.fingerprint import fingerprint_frame
 from components.shared.plain import plain
 from components.shared.schema import DatasetSchema
+from components.shared.tasks import REGRESSION, check_task
 
 _MAX_LISTED = 12
 
@@ -24,7 +25,7 @@ def _listing(names: list[str]) -> str:
 
 
 def validate_dataset(
-    frame: pd.DataFrame, label: str, categorical: tuple[str, ...] = ()
+    frame: pd.DataFrame, label: str, categorical: tuple[str, ...] = (), task: str = "auto"
 ) -> tuple[pd.DataFrame, DatasetSchema]:
     """Validate a raw table and return it typed, with its schema.
 
@@ -35,14 +36,16 @@ def validate_dataset(
         frame: The raw table, as read from the source.
         label: Name of the label column.
         categorical: Feature columns to treat as categorical.
+        task: ``auto``, ``classification`` or ``regression`` (the rule: `components.shared.tasks`).
 
     Returns:
         The typed table (label last) and its `DatasetSchema`.
 
     Raises:
         InputError: The table is empty, lacks the label, has no features, has a
-            non-numeric undeclared feature, an all-missing feature,
-            missing labels, or a single class.
+            non-numeric undeclared feature, an all-missing or constant feature,
+            missing labels, a single class (a constant target), an unknown task, a
+            continuous label asked to be classified or a text label asked to be regressed.
     """
     columns = [str(c) for c in frame.columns]
     frame = frame.set_axis(columns, axis=1)
@@ -68,6 +71,9 @@ def validate_dataset(
         raise InputError(f"label column {label!r} has {int(labels.isna().sum())} missing values")
     if labels.nunique() < 2:
         raise InputError(f"label column {label!r} has a single class ({plain(labels.iloc[0])})")
+    resolved = check_task(task, labels.to_numpy(), label)
+    if resolved == REGRESSION:
+        labels = labels.astype("float64")
 
     typed: dict[str, pd.Series] = {}
     for name in features:
@@ -85,9 +91,10 @@ def validate_dataset(
         label=label,
         features=tuple(features),
         categorical=tuple(c for c in features if c in categorical),
-        classes=tuple(sorted(str(v) for v in labels.unique())),
+        classes=() if resolved == REGRESSION else tuple(sorted(str(v) for v in labels.unique())),
         rows=len(result),
         fingerprint=fingerprint_frame(result),
+        task=resolved,
     )
     return result, schema
 

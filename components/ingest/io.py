@@ -13,7 +13,12 @@ from components.shared.tables import read_table_bytes, write_parquet
 
 
 def run_ingest(
-    source: str, label_column: str, categorical_columns: str, dataset_uri: str, schema_uri: str
+    source: str,
+    label_column: str,
+    categorical_columns: str,
+    dataset_uri: str,
+    schema_uri: str,
+    task: str = "auto",
 ) -> DatasetSchema:
     """Read ``source``, validate it and write the Parquet dataset and JSON schema.
 
@@ -23,12 +28,13 @@ def run_ingest(
         categorical_columns: Comma-separated feature columns to treat as categorical.
         dataset_uri: Where to write the validated dataset (Parquet).
         schema_uri: Where to write the schema (JSON).
+        task: ``auto``, ``classification`` or ``regression``.
 
     Returns:
         The dataset's schema.
     """
     raw = read_table_bytes(fetch_source(source), source_name(source))
-    frame, schema = validate_dataset(raw, label_column, parse_columns(categorical_columns))
+    frame, schema = validate_dataset(raw, label_column, parse_columns(categorical_columns), task)
     write_parquet(frame, dataset_uri, {"schema": schema.to_dict(), "source": source})
     payload = {**schema.to_dict(), "source": source}
     write_uri(schema_uri, json.dumps(payload, indent=2, sort_keys=True).encode())

@@ -58,6 +58,8 @@ def build_metadata(
         "features": model.get("features", []),
         "categorical": model.get("categorical", []),
         "profile": model.get("profile", {}),
+        "task": model.get("task", "classification"),
+        "estimator_class": model.get("estimator_class"),
         "classes": model.get("classes", []),
         "sklearn_version": model.get("sklearn_version"),
         "python_version": model.get("python_version"),

@@ -15,7 +15,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--store", required=True, help="store root: directory or s3://bucket/prefix")
     parser.add_argument("--name", required=True, help="model name (its champion is watched)")
     parser.add_argument("--source", required=True, help="labeled window: path or URI")
-    parser.add_argument("--metric", default="accuracy")
+    parser.add_argument("--metric", default="auto")
     parser.add_argument("--threshold", type=float, default=0.0)
     parser.add_argument("--tolerance", type=float, default=0.05)
     parser.add_argument("--windows-below", type=int, default=2)

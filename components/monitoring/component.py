@@ -27,8 +27,9 @@ def monitoring(
         store: Store root (local directory or s3://bucket/prefix).
         model_name: Model whose champion is watched.
         source: Labeled window (path, s3://, https:// or builtin:// URI; CSV or Parquet).
-        metric: accuracy, macro_f1 or roc_auc.
-        threshold: Absolute floor of the metric (0: none).
+        metric: auto (accuracy for a classifier, rmse for a regressor), accuracy, macro_f1,
+            roc_auc, r2, rmse or mae.
+        threshold: Absolute floor of the metric, a ceiling for rmse and mae (0: none).
         tolerance: Allowed drop below the champion's own evaluation.
         windows_below: N: windows below the floor among the last M that call for retraining.
         window_count: M.

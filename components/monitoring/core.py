@@ -19,8 +19,18 @@ from components.shared.store import LAYOUT
 
 #: Where window records and retraining starts live: ``metrics/monitoring/<model>/...``.
 MONITORING_PREFIX = f"{LAYOUT.metrics}/monitoring"
-#: Metrics a window can be judged on (higher is better for all of them).
-WATCHED_METRICS = ("accuracy", "macro_f1", "roc_auc")
+#: Metrics a window can be judged on, and whether higher is better: classifiers' and regressors'.
+WATCHED_METRICS = {
+    "accuracy": True,
+    "macro_f1": True,
+    "roc_auc": True,
+    "r2": True,
+    "rmse": False,
+    "mae": False,
+}
+#: ``metric=auto``: the task's gated metric.
+AUTO_METRIC = "auto"
+DEFAULT_METRICS = {"classification": "accuracy", "regression": "rmse"}
 
 
 @dataclass(frozen=True)
@@ -28,15 +38,16 @@ class MonitorSettings:
     """The retraining rule.
 
     Attributes:
-        metric: Metric judged per window.
-        threshold: Absolute floor (0 disables it).
-        tolerance: Allowed drop below the champion's own evaluation (absolute).
+        metric: Metric judged per window (``auto``: accuracy for a classifier, rmse for a regressor).
+        threshold: Absolute floor, or for rmse/mae (lower is better) an absolute ceiling (0 disables it).
+        tolerance: Allowed worsening against the champion's own evaluation (absolute, in
+            the metric's units: a drop of accuracy, a rise of RMSE).
         windows_below: N: how many of the last M windows must be below.
         window_count: M: how many recent windows are considered.
         cooldown_hours: No new retraining within this long after the last one started.
     """
 
-    metric: str = "accuracy"
+    metric: str = AUTO_METRIC
     threshold: float = 0.0
     tolerance: float = 0.05
     windows_below: int = 2
@@ -44,12 +55,17 @@ class MonitorSettings:
     cooldown_hours: float = 72.0
 
     def __post_init__(self) -> None:
-        if self.metric not in WATCHED_METRICS:
+        if self.metric != AUTO_METRIC and self.metric not in WATCHED_METRICS:
             raise InputError(
-                f"metric {self.metric!r} cannot be watched; use one of {', '.join(WATCHED_METRICS)}"
+                f"metric {self.metric!r} cannot be watched; use auto or one of {', '.join(WATCHED_METRICS)}"
             )
-        if not 0 <= self.threshold <= 1 or self.tolerance < 0:
-            raise InputError("threshold must be in [0, 1] and tolerance >= 0")
+        bounded = WATCHED_METRICS.get(self.metric, True)
+        if self.threshold < 0 or (bounded and self.threshold > 1) or self.tolerance < 0:
+            raise InputError(
+                "threshold must be in [0, 1] (>= 0 for rmse and mae) and tolerance >= 0"
+                if bounded
+                else "threshold and tolerance must be >= 0"
+            )
         if not 1 <= self.windows_below <= self.window_count:
             raise InputError(
                 f"need 1 <= windows_below <= window_count, got {self.windows_below} of {self.window_count}"
@@ -62,10 +78,47 @@ class MonitorSettings:
         return asdict(self)
 
 
+def resolve_metric(settings: MonitorSettings, task: str) -> MonitorSettings:
+    """``metric=auto`` made the task's metric; a metric of the other task is refused.
+
+    Raises:
+        InputError: e.g. accuracy asked of a regressor.
+    """
+    from dataclasses import replace
+
+    if settings.metric == AUTO_METRIC:
+        return replace(settings, metric=DEFAULT_METRICS[task])
+    regression_metric = settings.metric in ("rmse", "mae", "r2")
+    if regression_metric != (task == "regression"):
+        fitting = [m for m in WATCHED_METRICS if (m in ("rmse", "mae", "r2")) == (task == "regression")]
+        raise InputError(
+            f"metric {settings.metric!r} does not apply to a {task} model; "
+            f"use auto or one of {', '.join(fitting)}"
+        )
+    return settings
+
+
+def higher_is_better(metric: str) -> bool:
+    """Direction of a watched metric (``auto`` is resolved before use; it is higher-is-better
+    for a classifier)."""
+    return WATCHED_METRICS.get(metric, True)
+
+
 def floor(settings: MonitorSettings, champion_value: float | None) -> float:
-    """The value under which a window counts as below."""
-    relative = champion_value - settings.tolerance if champion_value is not None else 0.0
-    return max(settings.threshold, relative)
+    """The value beyond which a window counts as below: a floor (higher is better) or, for
+    rmse and mae, a ceiling (``inf`` when neither a threshold nor the champion's value sets one)."""
+    if higher_is_better(settings.metric):
+        relative = champion_value - settings.tolerance if champion_value is not None else 0.0
+        return max(settings.threshold, relative)
+    ceilings = [settings.threshold] if settings.threshold > 0 else []
+    if champion_value is not None:
+        ceilings.append(champion_value + settings.tolerance)
+    return min(ceilings, default=float("inf"))
+
+
+def is_below(settings: MonitorSettings, value: float, limit: float) -> bool:
+    """Whether a window's value is on the wrong side of its `floor`."""
+    return value < limit if higher_is_better(settings.metric) else value > limit
 
 
 @dataclass(frozen=True)

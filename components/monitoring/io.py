@@ -8,14 +8,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from components.evaluate.core import evaluate_model
+from components.evaluate.core import evaluate_model, model_task
 from components.monitoring.core import (
     MONITORING_PREFIX,
+    WATCHED_METRICS,
     MonitorSettings,
     check_window_labels,
     decide_retrain,
     floor,
+    is_below,
     parse_time,
+    resolve_metric,
     window_key,
 )
 from components.shared.artifacts import load_model_dir
@@ -27,6 +30,7 @@ from components.shared.schema import model_inputs
 from components.shared.sources import fetch_source, source_name
 from components.shared.store import Store, open_store
 from components.shared.tables import read_table_bytes
+from components.shared.tasks import CLASSIFICATION
 
 
 def _records(store: Store, prefix: str) -> list[dict[str, Any]]:
@@ -94,9 +98,12 @@ def run_monitoring(
     window = window.dropna(subset=[label]).reset_index(drop=True)
     if len(window) == 0:
         raise InputError(f"window {source} has no labeled rows")
-    window[label] = _like_classes(window[label], model.classes_)
-    classes = [str(c) for c in model.classes_]
-    check_window_labels([str(v) for v in window[label].unique()], classes)
+    task = model_task(model)
+    settings = resolve_metric(settings, task)
+    if task == CLASSIFICATION:
+        window[label] = _like_classes(window[label], model.classes_)
+        classes = [str(c) for c in model.classes_]
+        check_window_labels([str(v) for v in window[label].unique()], classes)
     features = list(metadata["features"])
     inputs = model_inputs(window, features, list(metadata.get("categorical", [])))
     scored = evaluate_model(model, inputs.assign(**{label: window[label].to_numpy()}), features, label)
@@ -120,8 +127,9 @@ def run_monitoring(
         "metric": settings.metric,
         "value": value,
         "champion_value": champion_value,
-        "floor": limit,
-        "below": value < limit,
+        "floor": limit,  # a ceiling for rmse and mae (lower is better)
+        "higher_is_better": WATCHED_METRICS[settings.metric],
+        "below": is_below(settings, value, limit),
         "psi": drift,
         "psi_max": max(drift.values(), default=0.0),
         "settings": settings.to_dict(),

@@ -20,9 +20,10 @@ class DatasetSchema:
         label: Name of the label column.
         features: Feature columns, in table order.
         categorical: The subset of ``features`` declared categorical.
-        classes: Sorted distinct label values, as strings.
+        classes: Sorted distinct label values, as strings (empty for regression).
         rows: Number of rows.
         fingerprint: ``sha256:`` content fingerprint of the validated table.
+        task: ``classification`` or ``regression`` (`components.shared.tasks`).
     """
 
     label: str
@@ -31,6 +32,7 @@ class DatasetSchema:
     classes: tuple[str, ...]
     rows: int
     fingerprint: str
+    task: str = "classification"
 
     @property
     def numeric(self) -> tuple[str, ...]:
@@ -52,6 +54,7 @@ class DatasetSchema:
                 classes=tuple(data["classes"]),
                 rows=int(data["rows"]),
                 fingerprint=str(data["fingerprint"]),
+                task=str(data.get("task", "classification")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(f"malformed dataset schema: {exc}") from None

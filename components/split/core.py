@@ -39,7 +39,13 @@ class SplitInfo:
 
 
 def split_frame(
-    frame: pd.DataFrame, label: str, *, test_size: float = 0.25, seed: int = 42, stratify: bool = True
+    frame: pd.DataFrame,
+    label: str,
+    *,
+    test_size: float = 0.25,
+    seed: int = 42,
+    stratify: bool = True,
+    regression: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame, SplitInfo]:
     """Split a table into train and test sets, deterministically.
 
@@ -51,7 +57,9 @@ def split_frame(
         label: Label column (used for stratification and the class check).
         test_size: Fraction of rows for the test set, strictly between 0 and 1.
         seed: Random seed.
-        stratify: Keep each class's proportion in both sets.
+        stratify: Keep each class's proportion in both sets (ignored for a regression
+            target, which has no classes: the split is then a plain random one, recorded as such).
+        regression: The label is a regression target.
 
     Returns:
         ``(train, test, info)``.
@@ -66,6 +74,7 @@ def split_frame(
     rng = np.random.default_rng(seed)
     n = len(frame)
     in_test = np.zeros(n, dtype=bool)
+    stratify = stratify and not regression
     if stratify:
         codes, _ = pd.factorize(frame[label], sort=True)
         for code in range(codes.max() + 1):
@@ -84,6 +93,8 @@ def split_frame(
             f"{'training' if len(train) == 0 else 'test'} set"
         )
     classes = train[label].unique()
+    if len(classes) < 2 and regression:
+        raise InputError(f"the training split's target is constant ({classes[0]!r}); use more data")
     if len(classes) < 2:
         raise InputError(
             f"the training split has a single class ({plain(classes[0])}); "

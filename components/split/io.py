@@ -8,6 +8,7 @@ from components.shared.drift import reference_profile
 from components.shared.schema import DatasetSchema
 from components.shared.store import write_uri
 from components.shared.tables import read_parquet, write_parquet
+from components.shared.tasks import REGRESSION
 from components.split.core import SplitInfo, split_frame
 
 
@@ -37,7 +38,14 @@ def run_split(
     """
     frame, meta = read_parquet(dataset_uri)
     schema = DatasetSchema.from_dict(meta.get("schema", {}))
-    train, test, info = split_frame(frame, schema.label, test_size=test_size, seed=seed, stratify=stratify)
+    train, test, info = split_frame(
+        frame,
+        schema.label,
+        test_size=test_size,
+        seed=seed,
+        stratify=stratify,
+        regression=schema.task == REGRESSION,
+    )
     lineage = {**meta, "split": info.to_dict()}
     # The training distribution, for label-free drift monitoring of this model's inputs.
     profile = reference_profile(train, list(schema.numeric), list(schema.categorical))

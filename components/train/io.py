@@ -11,7 +11,15 @@ from components.shared.artifacts import (
 )
 from components.shared.schema import DatasetSchema
 from components.shared.tables import read_parquet
-from components.train.core import TrainedModel, parse_hyperparameters, train_model
+from components.train.core import (
+    DEFAULT_ALLOWED_MODULES,
+    DEFAULT_ESTIMATOR,
+    TrainedModel,
+    check_estimator_name,
+    parse_allowed,
+    parse_hyperparameters,
+    train_model,
+)
 
 
 def run_train(
@@ -19,9 +27,10 @@ def run_train(
     preprocessor_dir: str,
     model_dir: str,
     *,
-    estimator: str = "logistic_regression",
+    estimator: str = DEFAULT_ESTIMATOR,
     hyperparameters: str = "{}",
     seed: int = 42,
+    allowed_estimators: str = ",".join(DEFAULT_ALLOWED_MODULES),
 ) -> TrainedModel:
     """Train and write ``model.joblib`` and ``metadata.json`` under ``model_dir``.
 
@@ -29,18 +38,21 @@ def run_train(
         prepared_uri: Transformed training data from `preprocess`.
         preprocessor_dir: Directory with the fitted transformer from `preprocess`.
         model_dir: Output directory (path or ``s3://`` prefix).
-        estimator: Estimator name.
+        estimator: ``auto``, an estimator name or an allowed import path (``sklearn.svm.SVC``).
         hyperparameters: JSON object of estimator arguments.
         seed: Random seed.
+        allowed_estimators: Comma-separated module prefixes import paths may name.
 
     Returns:
         The trained model and its metadata (which also carries the lineage so far).
     """
     params = parse_hyperparameters(hyperparameters)  # fail fast, before any reading
+    allowed = parse_allowed(allowed_estimators)
+    check_estimator_name(estimator, allowed)  # before anything is imported or read
     prepared, lineage = read_parquet(prepared_uri)
     schema = DatasetSchema.from_dict(lineage.get("schema", {}))
     transformer = read_joblib(f"{preprocessor_dir.rstrip('/')}/{TRANSFORMER_FILE}")
-    trained = train_model(prepared, schema.label, transformer, estimator, params, seed)
+    trained = train_model(prepared, schema.label, transformer, estimator, params, seed, schema.task, allowed)
     trained.metadata.update(
         {
             "label": schema.label,

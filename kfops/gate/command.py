@@ -171,9 +171,11 @@ def baseline_command(args: argparse.Namespace, settings: Settings) -> int:
         record = records[-1]
     actor = os.environ.get("GITHUB_ACTOR") or os.environ.get("USER", "")
     pointer = promote(store, pipeline, branch, record, actor=actor)
+    metrics = pointer["metrics"]
+    headline = next((m for m in ("accuracy", "rmse") if m in metrics), "accuracy")
     print(
         f"baseline of '{branch}' for {pipeline} is now run {pointer['run_name'] or pointer['run_id']} "
-        f"(accuracy {pointer['metrics'].get('accuracy', float('nan')):.4f}, "
+        f"({headline} {metrics.get(headline, float('nan')):.4f}, "
         f"evaluation set {pointer['test_fingerprint'][:19]}...)"
     )
     return 0

@@ -30,7 +30,7 @@ class MetricRule:
     direction: str
 
 
-DEFAULT_GATED = ("accuracy",)
+DEFAULT_GATED = ("accuracy", "rmse")  # each task's gated metric (a rule applies to its task's models)
 
 
 @dataclass(frozen=True)

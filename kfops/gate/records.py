@@ -13,6 +13,7 @@ from components.shared.errors import InputError, KfopsError
 from components.shared.sources import source_name
 from components.shared.store import read_uri
 from components.shared.tables import read_parquet, read_table_bytes
+from components.shared.tasks import infer_task, task_of
 
 
 @dataclass
@@ -27,6 +28,8 @@ class Predictions:
         classes: Class labels of the score columns.
         fingerprint: Test-set fingerprint, if the record carries one.
         facts: The evaluation record's metadata (empty for plain files).
+        task: ``classification`` or ``regression``: the record's, or for a plain file the
+            ``task=auto`` rule applied to ``y_true`` (`components.shared.tasks`).
     """
 
     source: str
@@ -37,6 +40,7 @@ class Predictions:
     fingerprint: str | None = None
     facts: dict[str, Any] = field(default_factory=dict)
     ids: np.ndarray | None = None
+    task: str = "classification"
 
     @property
     def n(self) -> int:
@@ -100,6 +104,7 @@ def load_predictions(uri: str) -> Predictions:
         fingerprint=facts.get("test_fingerprint"),
         facts=facts,
         ids=frame[ID].to_numpy() if ID in frame.columns else None,
+        task=task_of(facts) if facts.get("task") else infer_task(frame[Y_TRUE].to_numpy()),
     )
 
 

@@ -124,7 +124,8 @@ def render_markdown(outcome: GateOutcome) -> str:
                 if math.isnan(d.mde):
                     power = "the paired differences show no variation, so the detectable drop is unknown"
                 else:
-                    power = f"a true drop of {d.mde:.4f} is detected with 80% power at α = {d.alpha:g}"
+                    worse = "drop" if d.higher_is_better else "rise"
+                    power = f"a true {worse} of {d.mde:.4f} is detected with 80% power at α = {d.alpha:g}"
                 lines.append(f"- {d.metric}: {d.method}; with n = {d.n:,}, {power}.")
                 sentence = small_sample_sentence(d)
                 if sentence:

@@ -12,6 +12,7 @@ import pandas as pd
 from components.champion.decide import METRICS, decide
 from components.shared.errors import InputError
 from components.shared.store import LAYOUT, open_store
+from components.shared.tasks import REGRESSION
 from kfops.gate.baseline import find_baseline
 from kfops.gate.config import GateConfig
 from kfops.gate.records import Predictions, check_same_examples, comparable, load_predictions
@@ -55,7 +56,9 @@ def _has_baselines(store: str, pipeline: str, branch: str) -> bool:
 
 
 def per_class_recall(baseline: Predictions, candidate: Predictions) -> dict[str, dict[str, float]]:
-    """Recall of each true class for both models (the plot's per-class panel)."""
+    """Recall of each true class for both models (the plot's per-class panel; none for regression)."""
+    if baseline.task == REGRESSION:
+        return {}
     truth, base_pred = comparable(baseline.y_true, baseline.y_pred)
     truth_c, cand_pred = comparable(baseline.y_true, candidate.y_pred)
     frame = pd.DataFrame({"c": baseline.y_true, "b": truth == base_pred, "k": truth_c == cand_pred})
@@ -64,10 +67,22 @@ def per_class_recall(baseline: Predictions, candidate: Predictions) -> dict[str,
 
 
 def compare(baseline: Predictions, candidate: Predictions, config: GateConfig) -> list[MetricOutcome]:
-    """Decide every configured metric (metrics that cannot be computed get a note)."""
+    """Decide every configured metric of the records' task (metrics that cannot be computed get a note).
+
+    Raises:
+        InputError: One record is of a classifier and the other of a regressor, or a gated
+            metric cannot be computed.
+    """
+    if baseline.task != candidate.task:
+        raise InputError(
+            f"the baseline is a {baseline.task} model and the candidate a {candidate.task} model; "
+            "they cannot be compared"
+        )
     outcomes = []
     classes = candidate.classes or baseline.classes or None
     for rule in config.metrics:
+        if METRICS[rule.name].task != candidate.task:
+            continue
         needs_scores = METRICS[rule.name].needs_scores
         if needs_scores and (baseline.scores is None or candidate.scores is None):
             note = "no score columns (score_<class>) in both prediction sets"

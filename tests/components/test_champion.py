@@ -71,8 +71,9 @@ def test_bad_rules_are_named(text: str, message: str) -> None:
 
 
 def test_empty_rules_mean_the_default() -> None:
-    (rule,) = parse_rules("")
-    assert (rule.metric, rule.tolerance, rule.alpha) == ("accuracy", 0.0, 0.05)
+    accuracy, rmse = parse_rules("")
+    assert (accuracy.metric, accuracy.tolerance, accuracy.alpha) == ("accuracy", 0.0, 0.05)
+    assert (rmse.metric, rmse.tolerance, rmse.alpha) == ("rmse", 0.0, 0.05)
 
 
 def test_a_clearly_worse_candidate_is_refused_and_an_equal_one_promoted() -> None:

@@ -20,6 +20,7 @@ from components.ingest.core import synthetic_dataset, validate_dataset
 from components.preprocess.core import Preprocessing, fit_preprocessing, parse_steps
 from components.shared.errors import InputError
 from components.shared.schema import DatasetSchema
+from components.shared.tasks import CLASSIFICATION
 from components.train.core import ESTIMATORS, build_estimator, parse_hyperparameters, train_model
 from components.train.io import run_train
 
@@ -41,10 +42,15 @@ def chain_dir(
 
 
 def test_estimator_registry_names() -> None:
-    assert set(ESTIMATORS) == {"logistic_regression", "random_forest", "gradient_boosting"}
+    assert set(ESTIMATORS) == {
+        "logistic_regression", "linear_regression", "ridge", "random_forest", "gradient_boosting"
+    }  # fmt: skip
+    assert sorted(n for n, s in ESTIMATORS.items() if CLASSIFICATION in s) == [
+        "gradient_boosting", "logistic_regression", "random_forest"
+    ]  # fmt: skip
 
 
-@pytest.mark.parametrize("name", sorted(ESTIMATORS))
+@pytest.mark.parametrize("name", sorted(n for n, s in ESTIMATORS.items() if CLASSIFICATION in s))
 def test_each_estimator_trains_and_predicts_probabilities_of_both_classes(
     name: str, small: tuple[pd.DataFrame, DatasetSchema, Preprocessing]
 ) -> None:
@@ -81,11 +87,11 @@ def test_unknown_hyperparameter_is_rejected() -> None:
 
 
 def test_hyperparameters_override_defaults_and_seed_sets_random_state() -> None:
-    forest = build_estimator("random_forest", {"n_estimators": 7}, seed=13)
+    _, forest = build_estimator("random_forest", {"n_estimators": 7}, seed=13)
     assert forest.get_params()["n_estimators"] == 7 and forest.get_params()["random_state"] == 13
-    assert build_estimator("random_forest", {}, seed=1).get_params()["n_estimators"] == 200
-    assert build_estimator("logistic_regression", {}, seed=1).get_params()["max_iter"] == 1000
-    explicit = build_estimator("gradient_boosting", {"random_state": 99}, seed=1)
+    assert build_estimator("random_forest", {}, seed=1)[1].get_params()["n_estimators"] == 200
+    assert build_estimator("logistic_regression", {}, seed=1)[1].get_params()["max_iter"] == 1000
+    _, explicit = build_estimator("gradient_boosting", {"random_state": 99}, seed=1)
     assert explicit.get_params()["random_state"] == 99
 
 
@@ -138,16 +144,18 @@ def _prepared_with_nan() -> tuple[pd.DataFrame, Preprocessing]:
     return frame, prep
 
 
-@pytest.mark.parametrize("name", ["logistic_regression", "random_forest"])
+@pytest.mark.parametrize("name", ["logistic_regression", "sklearn.svm.SVC"])
 def test_missing_features_without_impute_step_are_rejected(name: str) -> None:
     _, prep = _prepared_with_nan()
     with pytest.raises(InputError, match="impute"):
         train_model(prep.prepared, "target", prep.transformer, name, {}, seed=0)
 
 
-def test_gradient_boosting_accepts_missing_features() -> None:
+@pytest.mark.parametrize("name", ["gradient_boosting", "random_forest"])
+def test_estimators_that_take_missing_values_accept_missing_features(name: str) -> None:
+    """Decided by scikit-learn's own ``allow_nan`` tag, so it holds for import paths too."""
     frame, prep = _prepared_with_nan()
-    trained = train_model(prep.prepared, "target", prep.transformer, "gradient_boosting", {}, seed=0)
+    trained = train_model(prep.prepared, "target", prep.transformer, name, {}, seed=0)
     proba = trained.model.predict_proba(frame.drop(columns=["target"]))
     assert proba.shape == (60, 2) and not np.isnan(proba).any()
 

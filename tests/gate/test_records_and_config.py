@@ -202,16 +202,21 @@ def rules(config: GateConfig) -> dict[str, tuple[bool, float, float, str]]:
     return {r.name: (r.gate, r.tolerance, r.alpha, r.direction) for r in config.metrics}
 
 
-def test_defaults_gate_accuracy_only() -> None:
+def test_defaults_gate_accuracy_and_rmse_only() -> None:
     config = parse_config({}, "defaults")
-    assert [r.name for r in config.metrics] == ["accuracy", "macro_f1", "roc_auc", "log_loss"]
+    assert [r.name for r in config.metrics] == [
+        "accuracy", "macro_f1", "roc_auc", "log_loss", "rmse", "mae", "r2"
+    ]  # fmt: skip
     assert rules(config) == {
         "accuracy": (True, 0.0, 0.05, "higher"),
         "macro_f1": (False, 0.0, 0.05, "higher"),
         "roc_auc": (False, 0.0, 0.05, "higher"),
         "log_loss": (False, 0.0, 0.05, "lower"),
+        "rmse": (True, 0.0, 0.05, "lower"),
+        "mae": (False, 0.0, 0.05, "lower"),
+        "r2": (False, 0.0, 0.05, "higher"),
     }
-    assert [r.name for r in config.gated] == ["accuracy"]
+    assert [r.name for r in config.gated] == ["accuracy", "rmse"]  # one per task
     assert (config.on_missing_baseline, config.pipeline, config.baseline_branch) == (
         "pass",
         "training",
@@ -264,6 +269,9 @@ def test_pyproject_style_gate_table_is_read(tmp_path: Path) -> None:
             "macro_f1": (True, 0.02, 0.01, "higher"),
             "roc_auc": (False, 0.0, 0.1, "higher"),
             "log_loss": (False, 0.0, 0.1, "lower"),
+            "rmse": (True, 0.0, 0.1, "lower"),
+            "mae": (False, 0.0, 0.1, "lower"),
+            "r2": (False, 0.0, 0.1, "higher"),
         }
 
 
@@ -283,7 +291,7 @@ def test_plain_file_with_gate_table_is_read(tmp_path: Path) -> None:
     path.write_text('[gate]\nbaseline_branch = "release"\n[gate.metrics.accuracy]\ngate = false\n')
     config = load_config(path)
     assert config.baseline_branch == "release"
-    assert config.gated == ()
+    assert [r.name for r in config.gated] == ["rmse"]
 
 
 @pytest.mark.parametrize(
