@@ -119,10 +119,11 @@ def _model_reference(key: str, value: str) -> None:
 
 
 def _estimator(key: str, value: str) -> None:
-    from components.train.core import ESTIMATORS
+    """A named estimator, ``auto``, or an import path inside the allow-list (one check: train's)."""
+    from components.images import estimator_modules
+    from components.train.core import check_estimator_name
 
-    if value not in ESTIMATORS:
-        raise InputError(f"unknown estimator {value!r}; valid estimators: {', '.join(ESTIMATORS)}")
+    check_estimator_name(value, estimator_modules())
 
 
 def _hyperparameters(key: str, value: str) -> None:

@@ -30,7 +30,7 @@ def populated_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("home")
     store = home / "store"
     store.mkdir()
-    ok = run_kfops("run", "training", "--store", str(store), env={"KFOPS_HOME": str(home)})
+    ok = run_kfops("run", "training", "--store", str(store), "--promote", env={"KFOPS_HOME": str(home)})
     assert ok.returncode == 0, ok.stdout + ok.stderr
     return store
 
@@ -373,9 +373,9 @@ DATA: dict[str, tuple[Callable[[Path], bytes], str]] = {
     "empty column name": (lambda t: ("a,,target\n" + _rows()).encode(), "column 2 has no name"),
     "gzip bytes": (lambda t: gzip.compress(("a,b,target\n" + _rows()).encode()), "is gzip-compressed"),
     "binary content": (lambda t: b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 4, "holds binary data"),
-    "constant feature shows a plain value": (
-        lambda t: ("a,b,target\n" + "".join(f"{i},5,{i % 2}\n" for i in range(40))).encode(),
-        "feature 'b' is constant (5.0 in every row)",
+    "every feature constant": (
+        lambda t: ("a,b,target\n" + "".join(f"7,5,{i % 2}\n" for i in range(40))).encode(),
+        "every numeric feature is constant in the training rows (a, b)",
     ),
     "single-class label shows a plain value": (
         lambda t: ("a,b,target\n" + "".join(f"{i},{i % 3},1\n" for i in range(40))).encode(),

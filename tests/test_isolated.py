@@ -30,13 +30,13 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.Compl
     home = tmp_path_factory.mktemp("kfops-isolated")
     env = {"KFOPS_HOME": str(home), isolated.ENVS_ENV: str(ENVS)}
     done = {}
-    done["training"] = run_kfops("run", "training", "--isolated", "--param", "seed=7", env=env)
+    done["training"] = run_kfops("run", "training", "--isolated", "--promote", "--param", "seed=7", env=env)
     assert done["training"].returncode == 0, done["training"].stdout + done["training"].stderr
     done["monitoring"] = run_kfops(
         "run",
         "monitoring",
         "--isolated",
-        "--dry-run",  # the trigger task runs in the pipeline; no second (local) training
+        # not --dry-run: a dry run scores the window in this process and runs no task
         "--param",
         "source=builtin://breast_cancer_drift?window=6",
         "--param",
@@ -68,7 +68,9 @@ def test_monitoring_passes_and_the_rule_fires_so_the_trigger_task_runs(
     assert result.returncode == 0, result.stdout + result.stderr
     assert "[1/2] monitoring       ok" in result.stdout
     assert "[2/2] retrain-trigger  ok" in result.stdout
-    assert "decision retrain" in result.stdout and "would start a local training run" in result.stdout
+    assert (
+        "decision retrain" in result.stdout and "retraining: starting a local training run" in result.stdout
+    )
 
 
 def test_inference_passes(runs: dict[str, subprocess.CompletedProcess[str]]) -> None:

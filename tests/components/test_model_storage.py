@@ -73,7 +73,13 @@ def test_store_model_writes_model_and_metadata_under_models_name_version(
         "estimator": "logistic_regression",
         "hyperparameters": {},
         "seed": 42,
-        "preprocessing": ["drop_duplicates", "impute_median", "clip_outliers", "standard_scale"],
+        "preprocessing": [
+            "drop_duplicates",
+            "drop_constant",
+            "impute_median",
+            "clip_outliers",
+            "standard_scale",
+        ],
         "test_size": 0.25,
         "stratify": True,
     }

@@ -187,7 +187,13 @@ def test_run_train_writes_model_and_lineage_metadata(chain_dir: dict[str, Path])
     assert meta["features"] == schema["features"] and meta["label"] == "target"
     assert meta["split"] == split
     assert meta["source"] == "builtin://breast_cancer"
-    assert meta["preprocessing"] == ["drop_duplicates", "impute_median", "clip_outliers", "standard_scale"]
+    assert meta["preprocessing"] == [
+        "drop_duplicates",
+        "drop_constant",
+        "impute_median",
+        "clip_outliers",
+        "standard_scale",
+    ]
     assert meta["sklearn_version"] == sklearn.__version__
 
 
