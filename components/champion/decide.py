@@ -185,7 +185,9 @@ def decide(
         baseline_pred: Baseline predictions.
         candidate_pred: Candidate predictions.
         metric: ``accuracy`` (paired McNemar / score test), ``macro_f1`` (bootstrap over
-            joint confusion cells), ``roc_auc`` (DeLong, binary only) or ``log_loss``
+            joint confusion cells), ``roc_auc`` (DeLong; with more than two classes the
+            macro one-vs-rest AUC, DeLong's components per class with their covariance
+            across classes and models) or ``log_loss``
             (paired normal interval); for regression ``rmse`` (paired test on squared
             errors), ``mae`` (on absolute errors) or ``r2`` (numbers, not labels).
         baseline_score: For ``roc_auc``/``log_loss``: the positive-class probability
@@ -247,12 +249,21 @@ def decide(
                 score_b[rows, true_index], score_c[rows, true_index], tolerance=tolerance, alpha=alpha
             )
         else:
-            if len(names) != 2:
-                raise InputError(f"roc_auc needs binary labels, found {len(names)} classes")
             try:
-                result = stats.roc_auc_test(
-                    true_index == 1, score_b[:, 1], score_c[:, 1], tolerance=tolerance, alpha=alpha
-                )
+                if len(names) == 2:
+                    result = stats.roc_auc_test(
+                        true_index == 1, score_b[:, 1], score_c[:, 1], tolerance=tolerance, alpha=alpha
+                    )
+                else:  # macro one-vs-rest, as scikit-learn's multi_class="ovr", average="macro"
+                    counts = np.bincount(true_index, minlength=len(names))
+                    if (counts == 0).any():
+                        raise InputError(
+                            "roc_auc (one-vs-rest) needs every class in the evaluation set; "
+                            f"class {names[int(np.argmin(counts))]!r} has no example"
+                        )
+                    result = stats.macro_roc_auc_test(
+                        true_index, score_b, score_c, tolerance=tolerance, alpha=alpha
+                    )
             except ValueError as exc:
                 raise InputError(str(exc)) from None
     return _decision(metric, spec, result, n, tolerance, alpha)

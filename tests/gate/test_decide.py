@@ -11,6 +11,7 @@ from scipy import optimize, special
 from scipy import stats as st
 from sklearn.metrics import f1_score, log_loss, roc_auc_score
 
+from components.champion import stats
 from components.shared.errors import InputError
 from kfops.gate import decide
 
@@ -314,12 +315,89 @@ def test_roc_auc_interval_implies_delong_standard_error(seed: int) -> None:
     assert d.p_value == pytest.approx(st.norm.cdf(d.delta / se), rel=1e-9)
 
 
-def test_roc_auc_rejects_multiclass_labels() -> None:
-    rng = np.random.default_rng(14)
-    y = rng.integers(0, 3, 60)
-    proba = rng.dirichlet([1, 1, 1], 60)
-    with pytest.raises(InputError, match="binary"):
-        decide(y, y, y, metric="roc_auc", baseline_score=proba, candidate_score=proba)
+def multiclass_scores(n: int, k: int, seed: int, signal_c: float = 1.0) -> tuple[np.ndarray, ...]:
+    """Labels and two models' probabilities, correlated through a shared latent; rounded logits give ties."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, k, n)
+    onehot, shared = np.eye(k)[y], rng.normal(0, 1, (n, k))
+
+    def softmax(z: np.ndarray) -> np.ndarray:
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    base = softmax(np.round(onehot + shared + rng.normal(0, 0.7, (n, k)), 1))
+    cand = softmax(np.round(signal_c * onehot + shared + rng.normal(0, 0.7, (n, k)), 1))
+    return y, base, cand
+
+
+@pytest.mark.parametrize(("k", "seed"), [(3, 14), (4, 15), (5, 16)])
+def test_multiclass_roc_auc_equals_sklearn_macro_one_vs_rest(k: int, seed: int) -> None:
+    y, score_b, score_c = multiclass_scores(400, k, seed)
+    labels = np.array(["ant", "bee", "cat", "dog", "eel"])[y]  # text labels, sorted as sklearn's classes_
+    d = decide(labels, labels, labels, metric="roc_auc", baseline_score=score_b, candidate_score=score_c)
+    # Equal up to the last bit of rounding (the class means are summed in another order).
+    assert d.baseline == pytest.approx(
+        roc_auc_score(labels, score_b, multi_class="ovr", average="macro"), abs=1e-12
+    )
+    assert d.candidate == pytest.approx(
+        roc_auc_score(labels, score_c, multi_class="ovr", average="macro"), abs=1e-12
+    )
+    assert "one-vs-rest" in d.method and "DeLong" in d.method
+
+
+def test_multiclass_roc_auc_standard_error_agrees_with_the_jackknife() -> None:
+    # The jackknife of the macro difference (leave one example out, scikit-learn's AUCs) is an
+    # independent estimate of the same variance, cross-class and cross-model covariance included.
+    y, score_b, score_c = multiclass_scores(120, 4, seed=17, signal_c=0.8)
+    alpha = 0.05
+    d = decide(y, y, y, metric="roc_auc", baseline_score=score_b, candidate_score=score_c, alpha=alpha)
+    se = (d.ci[1] - d.ci[0]) / (2 * st.norm.ppf(1 - alpha))
+
+    def macro(scores: np.ndarray, keep: np.ndarray) -> float:
+        return float(roc_auc_score(y[keep], scores[keep], multi_class="ovr", average="macro"))
+
+    n = len(y)
+    leave_one_out = np.array(
+        [macro(score_c, np.arange(n) != i) - macro(score_b, np.arange(n) != i) for i in range(n)]
+    )
+    jackknife = math.sqrt((n - 1) / n * ((leave_one_out - leave_one_out.mean()) ** 2).sum())
+    assert se == pytest.approx(jackknife, rel=0.03)
+    assert d.p_value == pytest.approx(st.norm.cdf(d.delta / se), rel=1e-9)
+
+
+def test_macro_roc_auc_test_with_two_classes_is_delongs_binary_test() -> None:
+    y = binary_labels(300)
+    score_b = np.round(binary_scores(y, seed=18, separation=1.0), 2)
+    score_c = np.round(binary_scores(y, seed=19, separation=0.7), 2)
+    binary = stats.roc_auc_test(y == 1, score_b, score_c, tolerance=0.01, alpha=0.05)
+    macro = stats.macro_roc_auc_test(
+        y,
+        np.column_stack([1 - score_b, score_b]),
+        np.column_stack([1 - score_c, score_c]),
+        tolerance=0.01,
+        alpha=0.05,
+    )
+    for field in ("baseline", "candidate", "delta", "p_value", "mde"):
+        assert getattr(macro, field) == pytest.approx(getattr(binary, field), rel=1e-9, abs=1e-12)
+    assert macro.ci == pytest.approx(binary.ci, rel=1e-9)
+
+
+def test_multiclass_roc_auc_flags_a_clearly_worse_candidate_and_not_an_identical_one() -> None:
+    y, score_b, score_c = multiclass_scores(1500, 3, seed=20, signal_c=0.5)
+    worse = decide(y, y, y, metric="roc_auc", baseline_score=score_b, candidate_score=score_c)
+    assert worse.regressed and worse.p_value < 1e-6 and worse.ci[1] < 0
+    same = decide(y, y, y, metric="roc_auc", baseline_score=score_b, candidate_score=score_b.copy())
+    assert not same.regressed and same.delta == 0.0 and same.p_value == 1.0 and math.isnan(same.mde)
+    # The reverse comparison (a better candidate) never fails either.
+    better = decide(y, y, y, metric="roc_auc", baseline_score=score_c, candidate_score=score_b)
+    assert not better.regressed and better.p_value > 0.999
+
+
+def test_multiclass_roc_auc_needs_every_class_in_the_evaluation_set() -> None:
+    y, score_b, score_c = multiclass_scores(60, 3, seed=21)
+    y = np.where(y == 2, 0, y)  # class 2 has columns but no example
+    with pytest.raises(InputError, match="class '2' has no example"):
+        decide(y, y, y, metric="roc_auc", baseline_score=score_b, candidate_score=score_c, classes=[0, 1, 2])
 
 
 def test_roc_auc_two_column_matrix_and_positive_class_vector_agree() -> None:

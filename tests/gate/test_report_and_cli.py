@@ -265,6 +265,38 @@ def test_write_reports_writes_markdown_json_png_atomically(tmp_path: Path) -> No
     assert not [p for p in report_dir.iterdir() if p.name.startswith(".tmp-")]
 
 
+def test_three_class_run_reports_a_macro_roc_auc_not_n_a(tmp_path: Path) -> None:
+    from kfops.gate.config import parse_config
+    from kfops.gate.run import run_gate
+
+    rng = np.random.default_rng(31)
+    n, classes = 600, ["a", "b", "c"]
+    y = rng.integers(0, 3, n)
+    shared = rng.normal(0, 1, (n, 3))
+    paths = {}
+    for name, signal in (("base", 1.0), ("cand", 0.4)):
+        logits = signal * np.eye(3)[y] + shared + rng.normal(0, 0.7, (n, 3))
+        proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        frame = pd.DataFrame({"id": np.arange(n), "y_true": np.array(classes)[y]})
+        frame["y_pred"] = np.array(classes)[proba.argmax(axis=1)]
+        for j, label in enumerate(classes):
+            frame[f"score_{label}"] = proba[:, j]
+        paths[name] = tmp_path / f"{name}.csv"
+        frame.to_csv(paths[name], index=False)
+    outcome = run_gate(
+        baseline_spec=str(paths["base"]),
+        candidate_uri=str(paths["cand"]),
+        config=parse_config({}, "defaults"),
+        store=str(tmp_path / "store"),
+        candidate_info={"label": "candidate"},
+    )
+    row = row_of(render_markdown(outcome), "roc_auc")
+    assert "n/a" not in row and "–" not in row
+    decision = next(m.decision for m in outcome.metrics if m.rule.name == "roc_auc")
+    assert decision is not None and decision.regressed  # reported (not gated by default), flagged worse
+    assert "⚠️ worse (not gated)" in row and f"{decision.baseline:.4f}" in row
+
+
 # --- the command line ---------------------------------------------------------------------
 
 
