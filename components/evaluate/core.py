@@ -94,6 +94,11 @@ def evaluate_model(model: Any, test: pd.DataFrame, features: list[str], label: s
     }
     if len(model_classes) == 2 and len(np.unique(y_true)) == 2:
         metrics["roc_auc"] = float(roc_auc_score(y_true == model_classes[1], proba[:, 1]))
+    elif len(model_classes) > 2 and set(np.unique(y_true)) == set(model_classes):
+        # macro one-vs-rest, as the gate computes it (every class needs examples)
+        metrics["roc_auc"] = float(
+            roc_auc_score(y_true, proba, multi_class="ovr", average="macro", labels=model_classes)
+        )
     classes = [str(c) for c in model_classes]
     confusion = confusion_matrix(y_true, y_pred, labels=model_classes).tolist()
     record = pd.DataFrame({ID: np.arange(len(test)), Y_TRUE: y_true, Y_PRED: y_pred})

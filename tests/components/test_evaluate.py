@@ -101,10 +101,20 @@ def _three_classes() -> pd.DataFrame:
     return frame
 
 
-def test_three_classes_have_no_roc_auc_and_correct_metrics() -> None:
-    evaluation = evaluate_model(FakeModel(["x", "y", "z"]), _three_classes(), ["p_x", "p_y", "p_z"], "label")
+def test_three_classes_have_macro_one_vs_rest_roc_auc_and_correct_metrics() -> None:
+    """The same macro one-vs-rest ROC-AUC the gate computes (so the run record and the gate agree)."""
+    from sklearn.metrics import roc_auc_score
+
+    frame = _three_classes()
+    evaluation = evaluate_model(FakeModel(["x", "y", "z"]), frame, ["p_x", "p_y", "p_z"], "label")
     m = evaluation.metrics
-    assert "roc_auc" not in m
+    proba = frame[["p_x", "p_y", "p_z"]].to_numpy()
+    assert m["roc_auc"] == pytest.approx(roc_auc_score(frame["label"], proba, multi_class="ovr"))
+    missing = frame[frame["label"] != "z"].reset_index(drop=True)  # a class without examples: undefined
+    assert (
+        "roc_auc"
+        not in evaluate_model(FakeModel(["x", "y", "z"]), missing, ["p_x", "p_y", "p_z"], "label").metrics
+    )
     assert m["accuracy"] == pytest.approx(4 / 6)
     # x: P 1/2 R 1/2 F1 1/2; y: P 2/3 R 1 F1 4/5; z: P 1 R 1/2 F1 2/3.
     assert m["macro_f1"] == pytest.approx((1 / 2 + 4 / 5 + 2 / 3) / 3)
