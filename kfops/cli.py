@@ -370,12 +370,7 @@ def _images(args: argparse.Namespace) -> int:
     if args.images_command == "lock":
         from kfops.images import lock_images
 
-        changed = lock_images(check=args.check)
-        if args.check and changed:
-            print(f"stale requirements.txt (run `kfops images lock`): {', '.join(changed)}", file=sys.stderr)
-            return 1
-        print(f"{'stale' if args.check else 'updated'}: {', '.join(changed) or 'none'}")
-        return 0
+        return _report_generated(lock_images(check=args.check), args.check, "requirements.txt", "lock")
     if args.images_command == "check":
         from kfops.image_reach import check_images
 
@@ -392,12 +387,7 @@ def _images(args: argparse.Namespace) -> int:
     if args.images_command == "dockerfiles":
         from kfops.images import write_dockerfiles
 
-        changed = write_dockerfiles(check=args.check)
-        if args.check and changed:
-            print(f"stale Dockerfile (run `kfops images dockerfiles`): {', '.join(changed)}", file=sys.stderr)
-            return 1
-        print(f"{'stale' if args.check else 'updated'}: {', '.join(changed) or 'none'}")
-        return 0
+        return _report_generated(write_dockerfiles(check=args.check), args.check, "Dockerfile", "dockerfiles")
     if args.images_command == "ref":
         try:
             print(image(args.component))
@@ -408,6 +398,15 @@ def _images(args: argparse.Namespace) -> int:
     else:
         for name in component_names():
             print(f"{name:<16} {image(name)}")
+    return 0
+
+
+def _report_generated(changed: list[str], check: bool, kind: str, command: str) -> int:
+    """Report ``images lock`` / ``images dockerfiles``: exit 1 when ``--check`` finds stale files."""
+    if check and changed:
+        print(f"stale {kind} (run `kfops images {command}`): {', '.join(changed)}", file=sys.stderr)
+        return 1
+    print(f"{'stale' if check else 'updated'}: {', '.join(changed) or 'none'}")
     return 0
 
 

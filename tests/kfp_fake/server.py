@@ -1072,20 +1072,7 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
             """
             q = req.query
             predicates = rules.parse_filter(q.get("filter", ""))
-            namespace = self._ns(q.get("namespace", ""))
-            experiment_id = q.get("experiment_id", "")
-            if experiment_id:
-                namespace = self._experiment(experiment_id).get("namespace", "")
-            self._can_access_job(req, namespace, "list")
-            items = [
-                j
-                for j in state.recurring.values()
-                if (
-                    j.get("experiment_id") == experiment_id
-                    if experiment_id
-                    else j.get("namespace", "") == namespace
-                )
-            ]
+            items = self._in_scope(req, state.recurring.values(), self._can_access_job)
             # The proto field itself is named recurringRuns (backend/api/v2beta1/recurring_run.proto:201).
             return self._page(items, "jobs", "recurringRuns", q, predicates)
 
@@ -1172,21 +1159,25 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
             """ListRuns (run_server.go:560-573, listRuns :217-251): like recurring runs."""
             q = req.query
             predicates = rules.parse_filter(q.get("filter", ""))
-            namespace = self._ns(q.get("namespace", ""))
-            experiment_id = q.get("experiment_id", "")
+            items = self._in_scope(req, state.runs.values(), self._can_access_run)
+            return self._page(items, "runs", "runs", q, predicates)
+
+        def _in_scope(
+            self, req: Request, items: Any, can_access: Callable[[Request, str, str], None]
+        ) -> list[dict[str, Any]]:
+            """Runs or recurring runs of the requested experiment, else of the namespace.
+
+            The experiment's namespace replaces the given one (job_server.go:183-189,
+            run_server.go:217-251), and listing it is authorized first.
+            """
+            namespace = self._ns(req.query.get("namespace", ""))
+            experiment_id = req.query.get("experiment_id", "")
             if experiment_id:
                 namespace = self._experiment(experiment_id).get("namespace", "")
-            self._can_access_run(req, namespace, "list")
-            items = [
-                r
-                for r in state.runs.values()
-                if (
-                    r.get("experiment_id") == experiment_id
-                    if experiment_id
-                    else r.get("namespace", "") == namespace
-                )
-            ]
-            return self._page(items, "runs", "runs", q, predicates)
+            can_access(req, namespace, "list")
+            if experiment_id:
+                return [i for i in items if i.get("experiment_id") == experiment_id]
+            return [i for i in items if i.get("namespace", "") == namespace]
 
         def do_GET(self) -> None:
             self._handle("GET")
