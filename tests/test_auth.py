@@ -74,6 +74,23 @@ def test_eks_token_is_a_presigned_get_caller_identity_bound_to_the_cluster(aws_e
     assert query["X-Amz-Expires"] == ["60"]
 
 
+def test_the_eks_token_signs_the_cluster_name_itself(
+    aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The header's value travels only inside the signature: at one instant, the same
+    cluster gives the same token and another cluster another one (a token minted for
+    one cluster is refused by the next)."""
+    import datetime as dt
+
+    import botocore.auth
+
+    instant = dt.datetime(2026, 1, 2, 3, 4, 5)
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: instant)
+    token = auth.eks_token("ml-dev")
+    assert auth.eks_token("ml-dev") == token
+    assert auth.eks_token("ml-prod") != token
+
+
 def test_token_request_asks_for_the_kfp_audience_and_ten_minutes(kube_api: str) -> None:
     token = auth.request_token(kube_api, "", "k8s-aws-v1.abc", "team-ml", "kfops-ci")
     assert token == "minted-token"

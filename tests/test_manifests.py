@@ -21,6 +21,23 @@ def test_rendered_manifests_are_up_to_date() -> None:
     assert manifests.write(check=True) == []
 
 
+def test_a_stale_or_missing_file_is_found_and_rewritten_only_without_check(tmp_path: Path) -> None:
+    """The check compares content: an edited file is stale, not just a missing one."""
+    root = tmp_path / "manifests"
+    shutil.copytree(manifests.MANIFESTS, root)
+    rendered = manifests.render()
+    edited, removed = sorted(rendered)[:2]
+    (root / edited).write_text((root / edited).read_text() + "# hand edit\n")
+    (root / removed).unlink()
+    assert sorted(manifests.write(check=True, root=root)) == sorted([edited, removed])
+    assert (root / edited).read_text().endswith("# hand edit\n") and not (root / removed).exists()
+    assert sorted(manifests.write(root=root)) == sorted([edited, removed])
+    assert (root / edited).read_text() == rendered[edited] and (root / removed).read_text() == rendered[
+        removed
+    ]
+    assert manifests.write(check=True, root=root) == []
+
+
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_every_object_of_every_overlay_validates_strictly(overlay: str) -> None:
     objects = manifests.overlay_objects(overlay)

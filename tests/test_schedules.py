@@ -54,6 +54,10 @@ def test_only_runs_made_by_kfops_are_managed() -> None:
     assert managed("kfops:nightly", json.dumps({"kfops": True, "fingerprint": "f"})) == ("nightly", "f")
     assert managed("nightly", json.dumps({"kfops": True})) is None
     assert managed("kfops:nightly", "made by hand") is None
+    # A JSON description alone is not kfops' mark: someone may copy the naming by hand.
+    assert managed("kfops:nightly", json.dumps({"fingerprint": "f"})) is None
+    assert managed("kfops:nightly", json.dumps({"kfops": False, "fingerprint": "f"})) is None
+    assert managed("kfops:nightly", json.dumps(["kfops"])) is None
 
 
 @pytest.mark.parametrize(
@@ -195,6 +199,33 @@ def test_a_changed_schedule_is_replaced_by_a_run_starting_at_the_hand_off(
     (run,) = state.recurring.values()
     assert run["recurring_run_id"] != old_id and run["mode"] == "ENABLE" and _cron(run) == "0 30 2 * * *"
     assert "start_time" not in run["trigger"]["cron_schedule"]  # its creation is its start (kfops.handoff)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_replacement_whose_create_fails_leaves_the_old_run_in_place(
+    server: tuple[str, State], compiled: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, enabled: bool
+) -> None:
+    """No gap: the new run is created before the old one is deleted, so a refused create
+    leaves the old schedule running (deleting first would leave none)."""
+    from components.shared.errors import KfopsError
+    from kfops import schedule_sync
+
+    host, state = server
+    entry = {**NIGHTLY_ENTRY, "enabled": enabled}
+    deploy(host, TOKEN, compiled, schedules_file=_write(tmp_path / "a.yaml", entry))
+    (old_id,) = state.recurring
+
+    def refused(*args: Any, **kwargs: Any) -> str:
+        raise KfopsError("injected: the server refused the new recurring run")
+
+    monkeypatch.setattr(schedule_sync, "_create", refused)
+    changed = {**entry, "cron": "0 30 2 * * *"}
+    with pytest.raises(KfopsError, match="injected"):
+        deploy(host, TOKEN, compiled, schedules_file=_write(tmp_path / "b.yaml", changed))
+    assert list(state.recurring) == [old_id]
+    assert _cron(state.recurring[old_id]) == "0 0 2 * * *"
+    assert state.recurring[old_id]["mode"] == ("ENABLE" if enabled else "DISABLE")
+    assert not [r for r in state.log if r.method == "DELETE"]
 
 
 def test_a_new_pipeline_version_moves_its_schedules(

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -95,6 +96,14 @@ def test_records_of_different_examples_are_refused() -> None:
     other[ID] = other[ID] + 100
     with pytest.raises(InputError, match="different examples"):
         challenge(_record(truth, truth), other, ["0", "1"], ["0", "1"], parse_rules(""))
+
+
+def test_records_with_the_same_ids_but_other_true_labels_are_refused() -> None:
+    # Same ids, one relabelled example: not the same evaluation set, so no paired test.
+    truth = [0, 1] * 10
+    relabelled = [1 - truth[0], *truth[1:]]
+    with pytest.raises(InputError, match="different examples"):
+        challenge(_record(truth, truth), _record(relabelled, truth), ["0", "1"], ["0", "1"], parse_rules(""))
 
 
 def test_score_rules_need_the_same_classes() -> None:
@@ -257,6 +266,35 @@ def test_a_promotion_that_lost_a_race_is_refused_and_history_stays_consistent(
         record_promotion(open_store(store), {"model_name": "m", "version": "v1-good"}, stale)
     assert [r["version"] for r in history(store, "m")] == ["v1-good", "v2-same"]
     assert read_champion(open_store(store), "m")["version"] == "v2-same"  # type: ignore[index]
+
+
+def test_a_run_that_loses_the_race_challenges_the_new_champion_before_promoting(
+    store_with_models: Stored, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through run_champion's retry loop: someone promotes v2-same between v1-good's
+    challenge (against no champion) and its promotion; v1-good is then challenged
+    against v2-same, and only that verdict decides."""
+    from components.champion import io as champion_io
+
+    s = store_with_models
+    real = champion_io.record_promotion
+    calls = []
+
+    def interloper_first(
+        store: Any, record: dict[str, Any], current: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        calls.append(record["version"])
+        if len(calls) == 1:  # another run promotes v2-same just before v1-good's write
+            set_champion(s.store, "m", "v2-same", action="promote")
+        return real(store, record, current)
+
+    monkeypatch.setattr(champion_io, "record_promotion", interloper_first)
+    outcome = s.challenge("v1-good")
+    challenge = read_challenge(s.store, "m", "v1-good")
+    assert challenge is not None and challenge["champion"] == "v2-same"  # re-challenged the winner
+    versions = [r["version"] for r in history(s.store, "m")]
+    assert versions == (["v2-same", "v1-good"] if outcome.promote else ["v2-same"])
+    assert calls[0] == "v1-good" and calls.count("v1-good") == (2 if outcome.promote else 1)
 
 
 def test_a_champion_that_cannot_score_the_candidates_data_is_kept_and_says_why(

@@ -108,6 +108,26 @@ def test_psi_is_zero_for_the_same_distribution_and_large_for_a_shift() -> None:
     assert psi([0.5, 0.5], [0.5, 0.5]) == 0.0
 
 
+def test_numeric_profiles_use_the_training_deciles() -> None:
+    values = np.arange(1000, dtype=float)
+    profile = reference_profile(pd.DataFrame({"x": values}), ["x"], [])["x"]
+    assert profile["edges"] == pytest.approx(list(np.quantile(values, np.arange(1, 10) / 10)))
+    assert profile["expected"] == pytest.approx([0.1] * 10)
+
+
+def test_a_wider_spread_with_the_same_centre_is_drift() -> None:
+    # Deciles see the tails move; a split at the median alone would see nothing.
+    rng = np.random.default_rng(1)
+    profile = reference_profile(pd.DataFrame({"x": rng.normal(size=20_000)}), ["x"], [])
+    wider = population_stability(profile, pd.DataFrame({"x": rng.normal(scale=2.0, size=20_000)}))
+    assert wider["x"] > 0.25
+
+
+def test_psi_is_the_sum_of_share_change_times_log_ratio() -> None:
+    expected = (0.25 - 0.5) * np.log(0.25 / 0.5) + (0.75 - 0.5) * np.log(0.75 / 0.5)
+    assert psi([0.5, 0.5], [0.25, 0.75]) == pytest.approx(expected)
+
+
 @pytest.fixture
 def champion_store(tmp_path: Path, chain: Callable[..., dict[str, Path]]) -> str:
     paths = chain(tmp_path / "run")
