@@ -137,7 +137,7 @@ def run_module(module: Module, excluded: list[str], slot: int) -> str:
             check=True,
         )
         baseline = subprocess.run(
-            [*cosmic_ray, "baseline", str(config), str(session)], cwd=tree, env=env, capture_output=True, text=True
+            [*cosmic_ray, "baseline", str(config)], cwd=tree, env=env, capture_output=True, text=True
         )
         if baseline.returncode != 0:
             raise SystemExit(f"{module.path}: its tests fail without a mutant:\n{baseline.stdout}{baseline.stderr}")
