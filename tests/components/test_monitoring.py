@@ -128,6 +128,56 @@ def test_psi_is_the_sum_of_share_change_times_log_ratio() -> None:
     assert psi([0.5, 0.5], [0.25, 0.75]) == pytest.approx(expected)
 
 
+def test_a_window_entirely_below_the_first_decile_is_binned_in_full() -> None:
+    profile = reference_profile(pd.DataFrame({"x": np.arange(100.0)}), ["x"], [])
+    assert len(profile["x"]["expected"]) == len(profile["x"]["edges"]) + 1 == 10
+    low = population_stability(profile, pd.DataFrame({"x": [-5.0] * 50}))
+    expected_psi = (1 - 0.1) * np.log(1 / 0.1) + 9 * (1e-4 - 0.1) * np.log(1e-4 / 0.1)
+    assert low["x"] == round(expected_psi, 6)
+
+
+def test_columns_without_numbers_are_not_profiled_and_do_not_stop_the_others() -> None:
+    frame = pd.DataFrame({"empty": [None, "n/a", None], "single": [None, None, 3.0], "x": [1.0, 2.0, 3.0]})
+    profile = reference_profile(frame, ["empty", "single", "x"], [])
+    assert sorted(profile) == ["single", "x"]  # one number is enough
+    assert profile["single"] == {"kind": "numeric", "edges": [3.0], "expected": [0.0, 1.0]}
+
+
+def test_a_feature_missing_from_the_window_is_skipped_and_the_rest_measured() -> None:
+    profile = reference_profile(pd.DataFrame({"a": np.arange(50.0), "b": np.arange(50.0)}), ["a", "b"], [])
+    assert list(population_stability(profile, pd.DataFrame({"b": np.arange(50.0)}))) == ["b"]
+
+
+def test_only_the_fifty_most_frequent_categories_are_kept() -> None:
+    values = [f"c{i:02d}" for i in range(60) for _ in range(60 - i)]  # c00 most frequent
+    profile = reference_profile(pd.DataFrame({"c": values}), [], ["c"])["c"]
+    assert profile["categories"] == [f"c{i:02d}" for i in range(50)]
+    assert len(profile["expected"]) == 51 and profile["expected"][-1] == pytest.approx(55 / len(values))
+
+
+def test_a_category_absent_from_the_window_has_a_share_of_zero() -> None:
+    profile = reference_profile(pd.DataFrame({"c": ["a", "b"] * 10}), [], ["c"])
+    only_a = population_stability(profile, pd.DataFrame({"c": ["a"] * 10}))
+    expected_psi = (1 - 0.5) * np.log(1 / 0.5) + (1e-4 - 0.5) * np.log(1e-4 / 0.5)  # "other" 0 in both
+    assert only_a["c"] == round(expected_psi, 6)
+
+
+def test_a_window_of_one_row_or_none_gives_finite_shares() -> None:
+    profile = reference_profile(pd.DataFrame({"x": np.arange(100.0), "c": ["a", "b"] * 50}), ["x"], ["c"])
+    one = population_stability(profile, pd.DataFrame({"x": [-5.0], "c": ["a"]}))
+    assert one["x"] == round((1 - 0.1) * np.log(1 / 0.1) + 9 * (1e-4 - 0.1) * np.log(1e-4 / 0.1), 6)
+    assert one["c"] == round((1 - 0.5) * np.log(1 / 0.5) + (1e-4 - 0.5) * np.log(1e-4 / 0.5), 6)
+    none = population_stability(
+        profile, pd.DataFrame({"x": pd.Series([], dtype=float), "c": pd.Series([], dtype=str)})
+    )
+    assert all(np.isfinite(v) for v in none.values())  # every bin empty: each share 0, not 0/0
+
+
+def test_psi_refuses_distributions_of_different_bins() -> None:
+    with pytest.raises(ValueError):
+        psi([0.5, 0.5], [1.0])
+
+
 @pytest.fixture
 def champion_store(tmp_path: Path, chain: Callable[..., dict[str, Path]]) -> str:
     paths = chain(tmp_path / "run")
