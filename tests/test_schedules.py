@@ -60,6 +60,44 @@ def test_only_runs_made_by_kfops_are_managed() -> None:
     assert managed("kfops:nightly", json.dumps(["kfops"])) is None
 
 
+def _run(name: str | None, facts: dict[str, object] | None, version: str | None) -> Any:
+    from types import SimpleNamespace
+
+    reference = SimpleNamespace(pipeline_version_id=version) if version else None
+    return SimpleNamespace(
+        display_name=name,
+        description=None if facts is None else json.dumps(facts),
+        pipeline_version_reference=reference,
+    )
+
+
+def test_the_scheduled_version_is_that_of_kfops_runs_of_that_pipeline() -> None:
+    from components.kfp_api.managed import managed_pipeline, scheduled_version
+
+    runs = [
+        _run("kfops:mine-by-hand", None, "v-hand"),  # named like kfops' but not marked
+        _run("nightly", {"kfops": True, "pipeline": "training"}, "v-unnamed"),
+        _run("kfops:inference", {"kfops": True, "pipeline": "inference"}, "v-inference"),
+        _run("kfops:no-ref", {"kfops": True, "pipeline": "training"}, None),
+        _run("kfops:nightly", {"kfops": True, "pipeline": "training"}, "v-training"),
+        _run("kfops:weekly", {"kfops": True, "pipeline": "training"}, "v-later"),
+        _run(None, None, "v-nameless"),
+    ]
+    assert scheduled_version(runs, "training") == "v-training"  # the first marked run with a version
+    assert scheduled_version(runs, "inference") == "v-inference"
+    assert scheduled_version(runs, "monitoring") is None
+    assert scheduled_version([], "training") is None
+    assert [managed_pipeline(r) for r in runs] == [
+        None,
+        None,
+        "inference",
+        "training",
+        "training",
+        "training",
+        None,
+    ]
+
+
 @pytest.mark.parametrize(
     ("entry", "message"),
     [
