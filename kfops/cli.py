@@ -344,7 +344,7 @@ def _images(args: argparse.Namespace) -> int:
     if args.images_command == "plan":
         from dataclasses import asdict
 
-        from kfops.images import plan_images
+        from kfops.images.plan import plan_images
 
         plans = plan_images(args.since)
         if args.json:
@@ -357,7 +357,8 @@ def _images(args: argparse.Namespace) -> int:
     if args.images_command == "build":
         import shlex
 
-        from kfops.images import build_images, only_for_pipelines, plan_images
+        from kfops.images.build import build_images
+        from kfops.images.plan import only_for_pipelines, plan_images
 
         plans = plan_images(args.since)
         if args.pipelines:
@@ -368,11 +369,11 @@ def _images(args: argparse.Namespace) -> int:
         print(f"{len(commands)} image(s) {'to build' if args.dry_run else 'built'}")
         return 0
     if args.images_command == "lock":
-        from kfops.images import lock_images
+        from kfops.images.lock import lock_images
 
         return _report_generated(lock_images(check=args.check), args.check, "requirements.txt", "lock")
     if args.images_command == "check":
-        from kfops.image_reach import check_images
+        from kfops.images.check import check_images
 
         found = {name: problems for name, problems in check_images().items() if problems}
         for name, problems in found.items():
@@ -385,7 +386,7 @@ def _images(args: argparse.Namespace) -> int:
         )
         return 1 if found else 0
     if args.images_command == "dockerfiles":
-        from kfops.images import write_dockerfiles
+        from kfops.images.dockerfiles import write_dockerfiles
 
         return _report_generated(write_dockerfiles(check=args.check), args.check, "Dockerfile", "dockerfiles")
     if args.images_command == "ref":
