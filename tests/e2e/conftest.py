@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 
 from components.images import DEFAULT_REGISTRY, image
-from kfops.images import components_of_pipelines
+from kfops.images.plan import components_of_pipelines
 from tests.e2e import harness as h
 
 #: The pipelines the suite runs on the cluster (their images are built and loaded; the others
