@@ -111,7 +111,8 @@ def run_module(module: Module, excluded: list[str], slot: int) -> str:
     SESSIONS.mkdir(parents=True, exist_ok=True)
     session, config, meta = (SESSIONS / f"{module.slug}.{ext}" for ext in ("sqlite", "toml", "json"))
     stamp = fingerprint(module, excluded)
-    fresh = not (session.exists() and meta.exists() and json.loads(meta.read_text()).get("fingerprint") == stamp)
+    known = json.loads(meta.read_text()).get("fingerprint") if meta.exists() else None
+    fresh = not (session.exists() and known == stamp)
     tree = copy_tree(WORK / f"tree-{slot}")
     config.write_text(
         "[cosmic-ray]\n"
@@ -140,12 +141,14 @@ def run_module(module: Module, excluded: list[str], slot: int) -> str:
             [*cosmic_ray, "baseline", str(config)], cwd=tree, env=env, capture_output=True, text=True
         )
         if baseline.returncode != 0:
-            raise SystemExit(f"{module.path}: its tests fail without a mutant:\n{baseline.stdout}{baseline.stderr}")
+            output = baseline.stdout + baseline.stderr
+            raise SystemExit(f"{module.path}: its tests fail without a mutant:\n{output}")
         meta.write_text(json.dumps({"fingerprint": stamp, "module": module.path, "tests": module.tests}))
     subprocess.run([*cosmic_ray, "exec", str(config), str(session)], cwd=tree, env=env, check=True)
     shutil.rmtree(tree, ignore_errors=True)
     summary = module_results(module)
-    return f"{module.path}: {summary['killed']}/{summary['total']} killed in {time.monotonic() - started:.0f} s"
+    seconds = time.monotonic() - started
+    return f"{module.path}: {summary['killed']}/{summary['total']} killed in {seconds:.0f} s"
 
 
 def module_results(module: Module) -> dict:
@@ -200,7 +203,7 @@ def _reason(module: Module, survivor: dict, reasons: list[dict[str, str]]) -> st
 
 
 def write_report(modules: list[Module]) -> int:
-    """Write ``docs/mutation.md``; returns how many modules miss the target or leave a survivor unexplained."""
+    """Write ``docs/mutation.md``; return how many modules miss the target or leave survivors unexplained."""
     reasons = explanations()
     rows, details, problems = [], [], 0
     for module in modules:
@@ -278,11 +281,15 @@ def run_faults() -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--modules", nargs="*", help="module paths (default: all of modules.toml)")
     parser.add_argument("--jobs", type=int, default=1, help="modules mutated at once (each in its own copy)")
     parser.add_argument("--faults", action="store_true", help="only the hand-made faults of faults.toml")
-    parser.add_argument("--report-only", action="store_true", help="rewrite docs/mutation.md from the sessions")
+    parser.add_argument(
+        "--report-only", action="store_true", help="rewrite docs/mutation.md from the sessions"
+    )
     args = parser.parse_args()
     modules, excluded = load_settings()
     if args.modules:
