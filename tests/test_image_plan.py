@@ -211,3 +211,23 @@ def test_build_only_the_images_of_named_pipelines_in_parallel(tmp_path: Path) ->
     )
     assert overlap == 3  # builds ran at once, never more than --jobs
     assert re.search(r"^built \S+/kfops-train:c-\w+ in \d+ s$", result.stdout, re.M), result.stdout
+
+
+@pytest.mark.parametrize("modules", ['"sklearn"', '[""]', "[1]", '["sklearn", ""]'])
+def test_an_estimator_allow_list_that_is_not_a_list_of_names_is_refused(tmp_path: Path, modules: str) -> None:
+    from components.images import estimator_modules
+
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(f"[tool.kfops.estimators]\nmodules = {modules}\n")
+    with pytest.raises(ValueError, match="must be a list of module names"):
+        estimator_modules(pyproject)
+
+
+def test_the_estimator_allow_list_defaults_to_scikit_learn(tmp_path: Path) -> None:
+    from components.images import estimator_modules
+
+    assert estimator_modules(tmp_path / "missing.toml") == ("sklearn",)
+    (tmp_path / "other.toml").write_text("[tool.other]\nx = 1\n")
+    assert estimator_modules(tmp_path / "other.toml") == ("sklearn",)
+    (tmp_path / "named.toml").write_text('[tool.kfops.estimators]\nmodules = ["sklearn", "lightgbm"]\n')
+    assert estimator_modules(tmp_path / "named.toml") == ("sklearn", "lightgbm")
