@@ -9,8 +9,9 @@ from typing import Any
 
 import pandas as pd
 
-from components.champion.decide import METRICS, decide
 from components.shared.errors import InputError
+from components.shared.gate_stats.decide import decide
+from components.shared.gate_stats.metrics import METRICS
 from components.shared.store import LAYOUT, open_store
 from components.shared.tasks import REGRESSION
 from kfops.gate.baseline import find_baseline
