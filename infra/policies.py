@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from components.shared.store import LAYOUT
+from components.shared.names import LAYOUT
 
 Policy = dict[str, Any]
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from components.shared.errors import InputError
-from components.shared.store import LAYOUT
+from components.shared.names import LAYOUT
 
 #: Where window records and retraining starts live: ``metrics/monitoring/<model>/...``.
 MONITORING_PREFIX = f"{LAYOUT.metrics}/monitoring"
