@@ -85,7 +85,8 @@ def test_the_walk_finds_what_the_program_imports_from_outside_infra() -> None:
     files = program_files()
     for expected in (
         "infra/__main__.py",
-        "infra/policies.py",
+        "infra/policies/__init__.py",
+        "infra/policies/infra_roles.py",
         "infra/kubernetes_objects.py",
         "components/__init__.py",
         "components/images.py",

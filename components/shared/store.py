@@ -272,7 +272,7 @@ class S3Store:
 
         Not ``HeadBucket``: S3 authorizes it as ``s3:ListBucket`` without an ``s3:prefix``,
         which every kfops role is denied (their listing is conditioned on the store's
-        prefixes, infra/policies.py); a listing under the area is what the roles grant.
+        prefixes, infra/policies/); a listing under the area is what the roles grant.
         A missing bucket answers ``NoSuchBucket`` to both.
         """
         prefix = self._key(area) + "/"
