@@ -154,7 +154,7 @@ def deploy(
         ApiError: The API refused a request or stayed unreachable.
         DeployError: An image is missing, or the API does not list what it accepted.
     """
-    from kfops.images import verify_images
+    from kfops.images.ecr import verify_images
     from kfops.schedules import load_schedules
 
     compiled = read_compiled(pipelines_dir)

@@ -58,7 +58,7 @@ def make_plan(
 ) -> dict[str, Any]:
     """Collect the plan (see the module docstring)."""
     from kfops.compile import compile_pipelines
-    from kfops.images import plan_images
+    from kfops.images.plan import plan_images
     from kfops.registry import pipeline_names
     from kfops.schedules import load_schedules
 

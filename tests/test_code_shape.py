@@ -18,15 +18,6 @@ from tests.conftest import REPO
 
 SOURCE_DIRS = ("components", "infra", "kfops")
 MAX_LINES = 400
-#: Being split into smaller modules on a parallel branch (issue 16: one module per CLI command,
-#: images/image_reach/serve split); they join the size rule when that lands.
-SPLIT_ELSEWHERE = ("kfops/cli.py", "kfops/images.py", "kfops/image_reach.py", "kfops/serve.py")
-#: Spellings of a shared name left in files that the parallel branch is rewriting (only their
-#: import lines are touched here, to keep the merge easy); they move to `names` after it lands.
-LEFT_FOR_THE_SPLIT = {
-    ("kfops/serve.py", names.MANAGED_BY_LABEL),
-    ("kfops/serve.py", names.PART_OF_LABEL),
-}
 
 
 def _sources(*dirs: str) -> Iterator[Path]:
@@ -122,7 +113,7 @@ def test_every_shared_name_is_spelled_once() -> None:
             continue
         literals = _string_literals(path)
         for key, value in values.items():
-            if value in literals and (_rel(path), value) not in LEFT_FOR_THE_SPLIT:
+            if value in literals:
                 repeated.append(f"{_rel(path)} spells {value!r} (names.{key})")
     assert repeated == []
 
@@ -148,6 +139,6 @@ def test_no_source_file_is_longer_than_400_lines() -> None:
     long = [
         f"{_rel(p)}: {n} lines"
         for p in _sources(*SOURCE_DIRS)
-        if _rel(p) not in SPLIT_ELSEWHERE and (n := len(p.read_text().splitlines())) > MAX_LINES
+        if (n := len(p.read_text().splitlines())) > MAX_LINES
     ]
     assert long == []

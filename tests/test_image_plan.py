@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from components.images import COMPONENTS_DIR, component_names, content_hash, image, repository
-from kfops.images import changed_components
+from kfops.images.plan import changed_components
 from tests.conftest import fresh_ecr_repositories, run_kfops
 
 MOTO_REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"  # moto's default account

@@ -29,7 +29,7 @@ import pytest
 
 from components.images import DEFAULT_REGISTRY, image
 from components.shared.names import CI_SERVICE_ACCOUNT
-from kfops.images import components_of_pipelines
+from kfops.images.plan import components_of_pipelines
 from tests.e2e import harness as h
 
 #: The pipelines the suite runs on the cluster (their images are built and loaded; the others
