@@ -129,7 +129,9 @@ def test_rows_come_back_in_id_order_with_their_values(tmp_path: Path, ids: list[
     assert list(loaded.y_pred) == [f"p{i}" for i in order]
 
 
-@pytest.mark.parametrize("text", ["id,y_true,y_pred\n1,a,a\n3,b,b\n3,a,b\n", "id,y_true,y_pred\nx,a,a\ny,b,b\nx,a,b\n"])
+@pytest.mark.parametrize(
+    "text", ["id,y_true,y_pred\n1,a,a\n3,b,b\n3,a,b\n", "id,y_true,y_pred\nx,a,a\ny,b,b\nx,a,b\n"]
+)
 def test_a_repeated_id_is_refused_in_order_or_not_numeric_or_not(tmp_path: Path, text: str) -> None:
     with pytest.raises(InputError, match=r": id (3|x) appears twice$"):
         load_predictions(write_csv(tmp_path / "p.csv", text))
