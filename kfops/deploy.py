@@ -32,7 +32,8 @@ import yaml
 
 from components.kfp_api import KfpApi
 from components.shared.errors import InputError, KfopsError, one_line
-from components.shared.store import LAYOUT, Store, open_store
+from components.shared.names import LAYOUT, PROJECT
+from components.shared.store import Store, open_store
 from kfops.kfp_session import connect
 from kfops.schedule_sync import Clock, ScheduleReport, reconcile_schedules
 from kfops.schedules import Schedule
@@ -165,7 +166,7 @@ def deploy(
     changes: list[dict[str, str]] = []
     description = json.dumps(
         {
-            "kfops": True,
+            PROJECT: True,
             "commit": commit,
             "actor": actor,
             "time": datetime.now(UTC).isoformat(timespec="seconds"),

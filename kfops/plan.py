@@ -16,7 +16,8 @@ from typing import Any
 import yaml
 
 from components.shared.errors import InputError, one_line
-from components.shared.store import LAYOUT, open_store
+from components.shared.names import LAYOUT
+from components.shared.store import open_store
 from kfops.deploy import DEPLOYS, version_name
 
 MARKER = "<!-- kfops-plan -->"

@@ -8,9 +8,10 @@ from typing import Any
 
 from components.shared.deadline import is_timeout
 from components.shared.errors import KfopsError
+from components.shared.names import MANAGED_BY_LABEL, PROJECT
 from kfops import kserve
 from kfops.serve.cluster import api_timeout
-from kfops.serve.inference_service import ANNOTATION_PREFIX, MANAGED_BY
+from kfops.serve.inference_service import ANNOTATION_PREFIX
 
 REPLACE_ATTEMPTS = 3
 
@@ -73,10 +74,10 @@ def apply(api_client: Any, obj: dict[str, Any]) -> str:
         except Exception as exc:
             raise _api_failure("read", obj, exc) from None
         meta = existing.get("metadata", {})
-        if (meta.get("labels") or {}).get(MANAGED_BY) != "kfops":
+        if (meta.get("labels") or {}).get(MANAGED_BY_LABEL) != PROJECT:
             raise KfopsError(
                 f"InferenceService {namespace}/{name} exists and is not managed by kfops (no label "
-                f"{MANAGED_BY}=kfops); pass another --name or remove it"
+                f"{MANAGED_BY_LABEL}={PROJECT}); pass another --name or remove it"
             )
         body = copy.deepcopy(obj)
         body["metadata"]["resourceVersion"] = meta["resourceVersion"]

@@ -9,11 +9,11 @@ from typing import Any
 from components.shared.artifacts import MODEL_FILE
 from components.shared.errors import InputError
 from components.shared.models import version_prefix
+from components.shared.names import LABELS
 from components.shared.store import Store
 from kfops import kserve
 
 ANNOTATION_PREFIX = "kfops.io/"
-MANAGED_BY = "app.kubernetes.io/managed-by"
 DEFAULT_RESOURCES: dict[str, dict[str, str]] = {
     "requests": {"cpu": "250m", "memory": "512Mi"},
     "limits": {"cpu": "1", "memory": "1Gi"},
@@ -69,11 +69,7 @@ def render(
     same version again changes nothing on the cluster); labels carry the model and version.
     """
     model_name, version = str(metadata["model_name"]), str(metadata["version"])
-    labels = {
-        "app.kubernetes.io/name": model_name,
-        MANAGED_BY: "kfops",
-        "app.kubernetes.io/part-of": "kfops",
-    }
+    labels = {"app.kubernetes.io/name": model_name, **LABELS}  # managed-by and part-of: kfops
     if _LABEL_VALUE.match(version):
         labels["app.kubernetes.io/version"] = version
     facts = {

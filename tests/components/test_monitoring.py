@@ -14,7 +14,14 @@ import pytest
 
 from components.champion.io import run_champion
 from components.model_storage.io import store_model
-from components.monitoring.core import MonitorSettings, decide_retrain, floor
+from components.monitoring.core import (
+    MonitorSettings,
+    WindowVerdict,
+    decide_retrain,
+    floor,
+    judge_window,
+    retrain_decision,
+)
 from components.monitoring.io import list_windows, run_monitoring
 from components.shared.drift import population_stability, psi, reference_profile
 from components.shared.errors import InputError
@@ -77,6 +84,66 @@ def test_floor_is_the_higher_of_threshold_and_champion_minus_tolerance() -> None
     assert floor(MonitorSettings(threshold=0.0, tolerance=0.05), 0.98) == pytest.approx(0.93)
     assert floor(MonitorSettings(threshold=0.95, tolerance=0.05), 0.98) == 0.95
     assert floor(MonitorSettings(threshold=0.5, tolerance=0.05), None) == 0.5
+
+
+def test_a_window_below_the_champion_by_more_than_the_tolerance_is_below() -> None:
+    rule = MonitorSettings(metric="accuracy", tolerance=0.05)
+    verdict = judge_window(rule, {"accuracy": 0.90, "macro_f1": 0.5}, {"accuracy": 0.98})
+    assert verdict == WindowVerdict(
+        metric="accuracy",
+        value=0.90,
+        champion_value=0.98,
+        floor=pytest.approx(0.93),
+        higher_is_better=True,
+        below=True,
+    )
+    assert not judge_window(rule, {"accuracy": 0.95}, {"accuracy": 0.98}).below
+
+
+def test_an_error_metric_is_judged_against_a_ceiling() -> None:
+    rule = MonitorSettings(metric="rmse", threshold=0.0, tolerance=0.1)
+    verdict = judge_window(rule, {"rmse": 1.25}, {"rmse": 1.0})
+    assert verdict.floor == pytest.approx(1.1) and verdict.below and not verdict.higher_is_better
+    assert not judge_window(rule, {"rmse": 1.05}, {"rmse": 1.0}).below
+    unbounded = judge_window(rule, {"rmse": 9.0}, {})  # neither a threshold nor the champion's value
+    assert unbounded.floor == float("inf") and unbounded.champion_value is None and not unbounded.below
+
+
+def test_a_window_verdict_is_the_window_records_fields_in_order() -> None:
+    verdict = judge_window(MonitorSettings(metric="accuracy", threshold=0.5), {"accuracy": 0.4}, {})
+    assert verdict.to_dict() == {
+        "metric": "accuracy",
+        "value": 0.4,
+        "champion_value": None,
+        "floor": 0.5,
+        "higher_is_better": True,
+        "below": True,
+    }
+    assert list(verdict.to_dict()) == [
+        "metric",
+        "value",
+        "champion_value",
+        "floor",
+        "higher_is_better",
+        "below",
+    ]
+
+
+def test_a_metric_the_window_does_not_define_is_named() -> None:
+    with pytest.raises(InputError, match=r"metric 'roc_auc' is not defined .*use one of accuracy, macro_f1"):
+        judge_window(MonitorSettings(metric="roc_auc"), {"macro_f1": 0.5, "accuracy": 0.6}, {})
+
+
+def test_the_decision_counts_only_the_current_champions_windows_and_this_one() -> None:
+    # The previous champion's decline, then this window of the new champion.
+    recorded = [{**w, "champion_version": "v1"} for w in _windows(True, True)]
+    mine = {"as_of": _day(2).isoformat(), "below": True, "champion_version": "v2"}
+    decision = retrain_decision(mine, recorded, [], _day(2), RULE)
+    assert decision.below == 1 and decision.considered == 1 and not decision.retrain
+    recorded.append(
+        {"as_of": _day(1).isoformat(), "below": True, "champion_version": "v2", "input_fingerprint": "x"}
+    )
+    assert retrain_decision(mine, recorded, [], _day(2), RULE).retrain  # 2 of v2's last 3
 
 
 @pytest.mark.parametrize(
