@@ -113,7 +113,7 @@ def run_module(module: Module, excluded: list[str], slot: int) -> str:
     stamp = fingerprint(module, excluded)
     known = json.loads(meta.read_text()).get("fingerprint") if meta.exists() else None
     fresh = not (session.exists() and known == stamp)
-    tree = copy_tree(WORK / f"tree-{slot}")
+    tree = copy_tree(WORK / f"tree-{os.getpid()}-{slot}")  # never another run's copy
     config.write_text(
         "[cosmic-ray]\n"
         f"module-path = {json.dumps(module.path)}\n"
@@ -258,7 +258,7 @@ def write_report(modules: list[Module]) -> int:
 def run_faults() -> int:
     """Apply each hand-made fault alone (in a copy) and require its tests to fail."""
     faults = tomllib.loads((HERE / "faults.toml").read_text())["fault"]
-    tree = copy_tree(WORK / "tree-faults")
+    tree = copy_tree(WORK / f"tree-{os.getpid()}-faults")
     env, results, survived = environment(tree), [], 0
     for fault in faults:
         path = tree / fault["file"]
