@@ -8,6 +8,7 @@ import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -168,6 +169,27 @@ def run_kfops(
         env={**os.environ, **(env or {})},
         cwd=cwd or REPO,
     )
+
+
+@pytest.fixture(scope="session")
+def champion_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A store after ``kfops run training --promote``: one model version, its records, and that
+    version as the first champion. Built once per session and shared by modules, so it is
+    read-only: a test that changes a store copies this one first (`copy_store`). Teardown
+    fails any test run that changed it."""
+    home = tmp_path_factory.mktemp("champion-home")
+    store = home / "store"
+    store.mkdir()
+    ok = run_kfops("run", "training", "--promote", "--store", str(store), env={"KFOPS_HOME": str(home)})
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    before = tree_digest(store)
+    yield store
+    assert tree_digest(store) == before, "a test changed the shared champion_store; copy it first"
+
+
+def copy_store(store: Path, parent: Path) -> Path:
+    """A copy of ``store`` at ``parent/store`` (for a test that writes to it)."""
+    return Path(shutil.copytree(store, parent / "store"))
 
 
 def fresh_ecr_repositories(names: list[str]) -> None:

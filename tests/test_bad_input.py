@@ -9,17 +9,6 @@ import pytest
 from tests.conftest import run_kfops, tree_digest
 
 
-@pytest.fixture(scope="module")
-def populated_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store that already holds one successful run (so we can see nothing changes)."""
-    home = tmp_path_factory.mktemp("home")
-    store = home / "store"
-    store.mkdir()
-    ok = run_kfops("run", "training", "--store", str(store), env={"KFOPS_HOME": str(home)})
-    assert ok.returncode == 0, ok.stdout + ok.stderr
-    return store
-
-
 def _csv(tmp_path: Path, text: str) -> str:
     path = tmp_path / "data.csv"
     path.write_text(text)
@@ -77,15 +66,15 @@ CASES = {
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_input_is_one_line_exit_2_and_store_untouched(
-    case: str, populated_store: Path, tmp_path: Path
+    case: str, champion_store: Path, tmp_path: Path
 ) -> None:
     make_args, expected = CASES[case]
-    before = tree_digest(populated_store)
+    before = tree_digest(champion_store)
     result = run_kfops(
         "run",
         "training",
         "--store",
-        str(populated_store),
+        str(champion_store),
         *make_args(tmp_path),
         env={"KFOPS_HOME": str(tmp_path)},
     )
@@ -94,7 +83,7 @@ def test_bad_input_is_one_line_exit_2_and_store_untouched(
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
     assert expected in lines[0]
-    assert tree_digest(populated_store) == before
+    assert tree_digest(champion_store) == before
 
 
 def test_missing_store_is_rejected(tmp_path: Path) -> None:
