@@ -192,6 +192,26 @@ def copy_store(store: Path, parent: Path) -> Path:
     return Path(shutil.copytree(store, parent / "store"))
 
 
+def bound_by_file_modes(command: list[str]) -> list[str]:
+    """``command``, run so that file modes bind it even when the tests run as root (as CI does).
+
+    Root passes every permission check by CAP_DAC_OVERRIDE, so a mode-0500 directory proves
+    nothing to it. `unshare --user` starts the command in a new user namespace: it stays the
+    files' owner (uid 0), but capabilities held in a child namespace do not apply to the
+    parent's files, so the owner's mode bits are what it gets, as any user would. Needs no
+    other account and reaches the same paths (tmp_path, the venv) as the test.
+    """
+    if os.geteuid() != 0:
+        return command
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        pytest.skip("running as root and util-linux `unshare` is not installed: cannot drop root's override")
+    probe = subprocess.run([unshare, "--user", "true"], capture_output=True, text=True, timeout=30)
+    if probe.returncode != 0:
+        pytest.skip(f"running as root and `unshare --user` is refused here: {probe.stderr.strip()}")
+    return [unshare, "--user", "--", *command]
+
+
 def fresh_ecr_repositories(names: list[str]) -> None:
     """Empty ECR repositories of these names on the (session-wide) moto server."""
     import boto3

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_kfops, tree_digest
+from tests.conftest import KFOPS, REPO, bound_by_file_modes, run_kfops, tree_digest
 
 
 def _csv(tmp_path: Path, text: str) -> str:
@@ -102,6 +104,31 @@ def test_unwritable_store_is_rejected(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "is not a directory" in result.stderr and "Traceback" not in result.stderr
     assert blocker.read_text() == "a file where the store should be"
+
+
+def test_read_only_store_directory_is_rejected(tmp_path: Path) -> None:
+    """A store directory the user may not write: one line, exit 2, nothing written, no run started.
+    Bound by the mode bits also as root (`bound_by_file_modes`), as CI runs."""
+    store = tmp_path / "team-store"
+    store.mkdir()
+    (store / "kept.json").write_text("{}")
+    store.chmod(0o500)
+    before = tree_digest(store)
+    try:
+        result = subprocess.run(
+            bound_by_file_modes([*KFOPS, "run", "training", "--store", str(store)]),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=REPO,
+            env={**os.environ, "KFOPS_HOME": str(tmp_path / "home")},
+        )
+    finally:
+        store.chmod(0o700)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.strip().splitlines() == [f"error: store {store} is not writable: Permission denied"]
+    assert "Running pipeline" not in result.stdout
+    assert tree_digest(store) == before and sorted(p.name for p in store.iterdir()) == ["kept.json"]
 
 
 def test_unreachable_s3_bucket_is_rejected(tmp_path: Path, aws_env: dict[str, str]) -> None:
