@@ -8,6 +8,7 @@ import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -168,6 +169,47 @@ def run_kfops(
         env={**os.environ, **(env or {})},
         cwd=cwd or REPO,
     )
+
+
+@pytest.fixture(scope="session")
+def champion_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A store after ``kfops run training --promote``: one model version, its records, and that
+    version as the first champion. Built once per session and shared by modules, so it is
+    read-only: a test that changes a store copies this one first (`copy_store`). Teardown
+    fails any test run that changed it."""
+    home = tmp_path_factory.mktemp("champion-home")
+    store = home / "store"
+    store.mkdir()
+    ok = run_kfops("run", "training", "--promote", "--store", str(store), env={"KFOPS_HOME": str(home)})
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    before = tree_digest(store)
+    yield store
+    assert tree_digest(store) == before, "a test changed the shared champion_store; copy it first"
+
+
+def copy_store(store: Path, parent: Path) -> Path:
+    """A copy of ``store`` at ``parent/store`` (for a test that writes to it)."""
+    return Path(shutil.copytree(store, parent / "store"))
+
+
+def bound_by_file_modes(command: list[str]) -> list[str]:
+    """``command``, run so that file modes bind it even when the tests run as root (as CI does).
+
+    Root passes every permission check by CAP_DAC_OVERRIDE, so a mode-0500 directory proves
+    nothing to it. `unshare --user` starts the command in a new user namespace: it stays the
+    files' owner (uid 0), but capabilities held in a child namespace do not apply to the
+    parent's files, so the owner's mode bits are what it gets, as any user would. Needs no
+    other account and reaches the same paths (tmp_path, the venv) as the test.
+    """
+    if os.geteuid() != 0:
+        return command
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        pytest.skip("running as root and util-linux `unshare` is not installed: cannot drop root's override")
+    probe = subprocess.run([unshare, "--user", "true"], capture_output=True, text=True, timeout=30)
+    if probe.returncode != 0:
+        pytest.skip(f"running as root and `unshare --user` is refused here: {probe.stderr.strip()}")
+    return [unshare, "--user", "--", *command]
 
 
 def fresh_ecr_repositories(names: list[str]) -> None:

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_kfops, tree_digest
-
-
-@pytest.fixture(scope="module")
-def populated_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store that already holds one successful run (so we can see nothing changes)."""
-    home = tmp_path_factory.mktemp("home")
-    store = home / "store"
-    store.mkdir()
-    ok = run_kfops("run", "training", "--store", str(store), env={"KFOPS_HOME": str(home)})
-    assert ok.returncode == 0, ok.stdout + ok.stderr
-    return store
+from tests.conftest import KFOPS, REPO, bound_by_file_modes, run_kfops, tree_digest
 
 
 def _csv(tmp_path: Path, text: str) -> str:
@@ -77,15 +68,15 @@ CASES = {
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_input_is_one_line_exit_2_and_store_untouched(
-    case: str, populated_store: Path, tmp_path: Path
+    case: str, champion_store: Path, tmp_path: Path
 ) -> None:
     make_args, expected = CASES[case]
-    before = tree_digest(populated_store)
+    before = tree_digest(champion_store)
     result = run_kfops(
         "run",
         "training",
         "--store",
-        str(populated_store),
+        str(champion_store),
         *make_args(tmp_path),
         env={"KFOPS_HOME": str(tmp_path)},
     )
@@ -94,7 +85,7 @@ def test_bad_input_is_one_line_exit_2_and_store_untouched(
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
     assert expected in lines[0]
-    assert tree_digest(populated_store) == before
+    assert tree_digest(champion_store) == before
 
 
 def test_missing_store_is_rejected(tmp_path: Path) -> None:
@@ -113,6 +104,31 @@ def test_unwritable_store_is_rejected(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "is not a directory" in result.stderr and "Traceback" not in result.stderr
     assert blocker.read_text() == "a file where the store should be"
+
+
+def test_read_only_store_directory_is_rejected(tmp_path: Path) -> None:
+    """A store directory the user may not write: one line, exit 2, nothing written, no run started.
+    Bound by the mode bits also as root (`bound_by_file_modes`), as CI runs."""
+    store = tmp_path / "team-store"
+    store.mkdir()
+    (store / "kept.json").write_text("{}")
+    store.chmod(0o500)
+    before = tree_digest(store)
+    try:
+        result = subprocess.run(
+            bound_by_file_modes([*KFOPS, "run", "training", "--store", str(store)]),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=REPO,
+            env={**os.environ, "KFOPS_HOME": str(tmp_path / "home")},
+        )
+    finally:
+        store.chmod(0o700)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.strip().splitlines() == [f"error: store {store} is not writable: Permission denied"]
+    assert "Running pipeline" not in result.stdout
+    assert tree_digest(store) == before and sorted(p.name for p in store.iterdir()) == ["kept.json"]
 
 
 def test_unreachable_s3_bucket_is_rejected(tmp_path: Path, aws_env: dict[str, str]) -> None:

@@ -25,17 +25,6 @@ SECRET = "kfops-SECRET-4f9c2b7e"
 
 
 @pytest.fixture(scope="module")
-def populated_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store holding one successful training run (its champion, model, records)."""
-    home = tmp_path_factory.mktemp("home")
-    store = home / "store"
-    store.mkdir()
-    ok = run_kfops("run", "training", "--store", str(store), "--promote", env={"KFOPS_HOME": str(home)})
-    assert ok.returncode == 0, ok.stdout + ok.stderr
-    return store
-
-
-@pytest.fixture(scope="module")
 def silent_server() -> Iterator[str]:
     """``host:port`` of a TCP server that accepts every connection and never answers."""
     listener = socket.socket()
@@ -341,18 +330,18 @@ def _check_one_error_line(result: object, expected: str) -> str:
 
 @pytest.mark.parametrize("case", sorted(UP_FRONT))
 def test_bad_input_before_any_work_is_one_line_exit_2(
-    case: str, populated_store: Path, tmp_path: Path
+    case: str, champion_store: Path, tmp_path: Path
 ) -> None:
     make_args, expected = UP_FRONT[case]
-    before = tree_digest(populated_store)
-    args = make_args(tmp_path, populated_store)
+    before = tree_digest(champion_store)
+    args = make_args(tmp_path, champion_store)
     started = time.monotonic()
     result = run_kfops(*args, env={"KFOPS_HOME": str(tmp_path / "home")}, timeout=120)
     assert result.returncode == 2, result.stdout + result.stderr
     _check_one_error_line(result, expected)
     assert "Running pipeline" not in result.stdout, "checked only after work had started"
     assert time.monotonic() - started < 30
-    assert tree_digest(populated_store) == before
+    assert tree_digest(champion_store) == before
 
 
 def test_kfops_home_pointing_at_a_file(tmp_path: Path) -> None:
@@ -385,16 +374,16 @@ DATA: dict[str, tuple[Callable[[Path], bytes], str]] = {
 
 
 @pytest.mark.parametrize("case", sorted(DATA))
-def test_data_problems_are_named_by_the_task(case: str, populated_store: Path, tmp_path: Path) -> None:
+def test_data_problems_are_named_by_the_task(case: str, champion_store: Path, tmp_path: Path) -> None:
     make_data, expected = DATA[case]
     source = tmp_path / "data.csv"
     source.write_bytes(make_data(tmp_path))
-    before = tree_digest(populated_store)
+    before = tree_digest(champion_store)
     result = run_kfops(
         "run",
         "training",
         "--store",
-        str(populated_store),
+        str(champion_store),
         "--param",
         f"source={source}",
         env={"KFOPS_HOME": str(tmp_path / "home")},
@@ -403,16 +392,16 @@ def test_data_problems_are_named_by_the_task(case: str, populated_store: Path, t
     assert result.returncode == 2, result.stdout + result.stderr
     line = _check_one_error_line(result, expected)
     assert "Inner task failed" not in line and "\\x1f" not in line
-    assert tree_digest(populated_store) == before
+    assert tree_digest(champion_store) == before
 
 
 def test_a_corrupt_champion_record_fails_before_a_version_is_stored(
-    populated_store: Path, tmp_path: Path
+    champion_store: Path, tmp_path: Path
 ) -> None:
     import shutil
 
     store = tmp_path / "store"
-    shutil.copytree(populated_store, store)
+    shutil.copytree(champion_store, store)
     history = store / "models/breast-cancer/champion-history"
     (history / "00000099.json").write_text("[1]")
     before = tree_digest(store)
@@ -429,14 +418,14 @@ def _timed(*args: str, env: dict[str, str]) -> tuple[object, float]:
 
 
 def test_a_silent_https_source_fails_within_the_deadline_without_its_query(
-    silent_server: str, populated_store: Path, tmp_path: Path
+    silent_server: str, champion_store: Path, tmp_path: Path
 ) -> None:
-    before = tree_digest(populated_store)
+    before = tree_digest(champion_store)
     result, seconds = _timed(
         "run",
         "training",
         "--store",
-        str(populated_store),
+        str(champion_store),
         "--param",
         f"source=https://{silent_server}/data.csv?X-Amz-Signature={SECRET}",
         env={"KFOPS_HOME": str(tmp_path)},
@@ -446,7 +435,7 @@ def test_a_silent_https_source_fails_within_the_deadline_without_its_query(
     assert SECRET not in result.stdout + result.stderr  # type: ignore[attr-defined]
     assert SECRET not in "".join(p.read_text(errors="replace") for p in (tmp_path / "runs").glob("*.log"))
     assert seconds < DEADLINE + 10 + 5  # + the first task's start-up
-    assert tree_digest(populated_store) == before
+    assert tree_digest(champion_store) == before
 
 
 def test_a_silent_s3_endpoint_fails_within_the_deadline(silent_server: str, tmp_path: Path) -> None:

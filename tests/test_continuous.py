@@ -4,28 +4,32 @@ from __future__ import annotations
 
 import json
 import shlex
-import shutil
 from pathlib import Path
 
 import pytest
 
 from components.shared.tables import read_parquet
-from tests.conftest import run_kfops, tree_digest
+from tests.conftest import copy_store, run_kfops, tree_digest
 
 DRIFTED = "source=builtin://breast_cancer_drift?window=8"
 UNDRIFTED = "source=builtin://breast_cancer_drift?window=0"
 FIRE_AT_ONCE = ("--param", "windows_below=1", "--param", "window_count=1")
 
 
+@pytest.fixture
+def store(champion_store: Path, tmp_path: Path) -> Path:
+    """This test's own copy of a store whose first trained model became champion (--promote)."""
+    return copy_store(champion_store, tmp_path)
+
+
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store whose first trained model became champion (asked with --promote)."""
-    root = tmp_path_factory.mktemp("loop")
-    (root / "store").mkdir()
-    env = {"KFOPS_HOME": str(root / ".kfops")}
-    trained = run_kfops("run", "training", "--promote", "--store", str(root / "store"), env=env)
-    assert trained.returncode == 0, trained.stderr
-    return root / "store"
+def retrained(champion_store: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A store after drifted monitoring retrained and promoted a second champion, and what that
+    monitoring run printed. Read-only: tests that go on from it copy it."""
+    store = copy_store(champion_store, tmp_path_factory.mktemp("retrained"))
+    code, out, err = _kfops(store, "run", "monitoring", "--param", DRIFTED, *FIRE_AT_ONCE)
+    assert code == 0, err
+    return store, out
 
 
 def _kfops(store: Path, *args: str) -> tuple[int, str, str]:
@@ -71,29 +75,29 @@ def test_a_local_experiment_leaves_the_champion_unchanged_unless_promote(store: 
 def test_monitoring_dry_run_writes_nothing_and_its_command_runs_as_printed(
     store: Path, tmp_path: Path
 ) -> None:
-    copy = tmp_path / "store"  # a copy, so running the printed command leaves the module's store alone
-    shutil.copytree(store, copy)
     home = tmp_path / ".kfops"
     args = ("run", "monitoring", "--param", DRIFTED, *FIRE_AT_ONCE, "--param", "cooldown_hours=0")
-    before, home_before = tree_digest(copy), tree_digest(home)
+    before, home_before = tree_digest(store), tree_digest(home)
     for _ in range(2):  # two dry runs of one window: neither is counted
-        result = run_kfops(*args, "--dry-run", "--store", str(copy), env={"KFOPS_HOME": str(home)})
+        result = run_kfops(*args, "--dry-run", "--store", str(store), env={"KFOPS_HOME": str(home)})
         assert result.returncode == 0, result.stderr
         assert "decision retrain: 1 of the last 1 windows below" in result.stdout
-        assert tree_digest(copy) == before and tree_digest(home) == home_before  # nothing written anywhere
+        assert tree_digest(store) == before and tree_digest(home) == home_before  # nothing written anywhere
     (line,) = [x for x in result.stdout.splitlines() if "dry run: would start a local training run: " in x]
     command = shlex.split(line.split("dry run: would start a local training run: ", 1)[1])
     assert command[:3] == ["kfops", "run", "training"] and "--promote" in command
-    assert _triggers(copy) == []
+    assert _triggers(store) == []
     ran = run_kfops(*command[1:], env={"KFOPS_HOME": str(home)})  # exactly as printed
     assert ran.returncode == 0, ran.stderr
     assert "Pipeline 'training' succeeded" in ran.stdout and "PROMOTED to champion" in ran.stdout
 
 
-def test_monitoring_retrains_records_the_start_then_the_cooldown_holds(store: Path) -> None:
-    runs_before = len(list((store / "metrics/training/runs").glob("*.json")))
-    code, out, err = _kfops(store, "run", "monitoring", "--param", DRIFTED, *FIRE_AT_ONCE)
-    assert code == 0, err
+def test_monitoring_retrains_records_the_start_then_the_cooldown_holds(
+    champion_store: Path, retrained: tuple[Path, str], tmp_path: Path
+) -> None:
+    runs_before = len(list((champion_store / "metrics/training/runs").glob("*.json")))
+    store = copy_store(retrained[0], tmp_path)
+    out = retrained[1]  # `kfops run monitoring` with DRIFTED, on the champion_store's copy
     assert "retraining: starting a local training run" in out and "Pipeline 'training' succeeded" in out
     # Seeded data: a model trained on the drifted window beats the old champion on the same examples.
     assert "PROMOTED to champion: no regression against the champion" in out
@@ -109,7 +113,8 @@ def test_monitoring_retrains_records_the_start_then_the_cooldown_holds(store: Pa
     assert len(_triggers(store)) == 1
 
 
-def test_champion_history_and_rollback(store: Path) -> None:
+def test_champion_history_and_rollback(retrained: tuple[Path, str], tmp_path: Path) -> None:
+    store = copy_store(retrained[0], tmp_path)
     code, out, _ = _kfops(store, "champion", "history", "breast-cancer")
     entries = json.loads(out)
     assert [e["action"] for e in entries] == ["promote", "promote"]  # first model, then the retrained one

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_kfops
+from tests.conftest import copy_store, run_kfops
 
 WEAK = ["--param", 'hyperparameters={"C": 1e-05}']  # so regularised it predicts the majority class
 
@@ -31,6 +31,14 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     promoted = run_kfops("baseline", "promote", "--run", str(good["run_id"]), "--store", str(home / "store"))
     assert promoted.returncode == 0, promoted.stderr
     return {"home": home, "good": good, "weak": weak, "other_split": other_split}
+
+
+@pytest.fixture(scope="module")
+def gated_run(runs: dict[str, object]) -> tuple[int, str, str, Path]:
+    """`kfops gate --run training --baseline main` once (it trains): exit code, output, report dir.
+
+    It adds a run record to the module's store but moves no pointer."""
+    return _gate(runs, "--run", "training", "--baseline", "main")
 
 
 def _gate(runs: dict[str, object], *args: str) -> tuple[int, str, str, Path]:
@@ -89,8 +97,10 @@ def test_a_new_evaluation_set_has_no_baseline_and_passes_with_a_warning(runs: di
     assert json.loads((report / "gate.json").read_text())["verdict"] == "no-baseline"
 
 
-def test_gate_run_trains_then_compares_with_the_stored_baseline(runs: dict[str, object]) -> None:
-    code, out, err, _ = _gate(runs, "--run", "training", "--baseline", "main")
+def test_gate_run_trains_then_compares_with_the_stored_baseline(
+    gated_run: tuple[int, str, str, Path],
+) -> None:
+    code, out, err, _ = gated_run
     assert code == 0, out + err
     assert "Pipeline 'training' succeeded" in out and "baseline of `main`" in out and "PASS" in out
 
@@ -105,12 +115,12 @@ def test_baseline_show_prints_the_promoted_run_first(runs: dict[str, object]) ->
 
 
 def test_promote_from_a_passing_report_moves_the_pointer_and_refuses_a_failing_one(
-    runs: dict[str, object],
+    runs: dict[str, object], gated_run: tuple[int, str, str, Path], tmp_path: Path
 ) -> None:
     home = runs["home"]
     assert isinstance(home, Path)
-    store = str(home / "store")
-    code, out, err, report = _gate(runs, "--run", "training", "--baseline", "main")
+    store = str(copy_store(home / "store", tmp_path))  # moving the pointer is this test's own business
+    code, out, err, report = gated_run
     assert code == 0, out + err
     candidate = json.loads((report / "gate.json").read_text())["candidate"]["run_id"]
     moved = run_kfops("baseline", "promote", "--from-report", str(report / "gate.json"), "--store", store)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from components.shared.errors import InputError, ObjectExistsError, StoreError
 from components.shared.store import LocalStore, S3Store, open_store, read_uri, write_uri
+from tests.conftest import REPO, bound_by_file_modes
 
 
 def test_open_store_chooses_backend_by_uri(tmp_path: Path) -> None:
@@ -51,12 +53,32 @@ def test_local_missing_root_and_unwritable_root_are_store_errors(tmp_path: Path)
     locked.mkdir()
     locked.chmod(0o500)
     try:
-        if os.access(locked, os.W_OK):
-            pytest.skip("running as a user that can write anywhere (root); permission test not meaningful")
-        with pytest.raises(StoreError, match="not writable"):
-            LocalStore(locked).check_writable()
+        # In a child process bound by the mode bits, also as root (CI runs as root).
+        checked = subprocess.run(
+            bound_by_file_modes([sys.executable, "-c", CHECK_WRITABLE, str(locked)]),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=REPO,
+        )
+        assert checked.returncode == 3, checked.stdout + checked.stderr
+        assert checked.stdout.strip() == f"StoreError: store {locked} is not writable: Permission denied"
+        assert list(locked.iterdir()) == []  # the probe left nothing behind
     finally:
         locked.chmod(0o700)
+
+
+#: Run as ``python -c CHECK_WRITABLE ROOT``: exit 3 and print the StoreError, exit 0 if writable.
+CHECK_WRITABLE = """
+import sys
+from components.shared.errors import StoreError
+from components.shared.store import LocalStore
+try:
+    LocalStore(sys.argv[1]).check_writable()
+except StoreError as exc:
+    print(f"StoreError: {exc}")
+    sys.exit(3)
+"""
 
 
 def test_keys_cannot_escape_the_root(tmp_path: Path) -> None:
