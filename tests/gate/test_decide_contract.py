@@ -94,3 +94,29 @@ def test_two_classes_take_the_binary_delong_test() -> None:
     base = np.clip(0.4 + 0.3 * (y - 0.5) + rng.normal(0, 0.2, 200), 0.001, 0.999)
     decision = decide(y, y, y, metric="roc_auc", baseline_score=base, candidate_score=base)
     assert decision.method == "DeLong test for correlated ROC-AUCs"
+
+
+def test_the_log_loss_test_uses_the_paired_differences_standard_error() -> None:
+    from statistics import NormalDist
+
+    from components.shared.gate_stats.log_loss import log_loss_test
+
+    base = np.array([0.9, 0.8, 0.6, 0.7, 0.95])
+    cand = np.array([0.85, 0.7, 0.65, 0.5, 0.9])
+    result = log_loss_test(base, cand, tolerance=0.0, alpha=0.05)
+    diff = -np.log(cand) + np.log(base)
+    se = diff.std(ddof=1) / np.sqrt(len(diff))
+    z = NormalDist().inv_cdf(0.95)
+    assert result.baseline == pytest.approx(-np.log(base).mean())
+    assert result.candidate == pytest.approx(-np.log(cand).mean())
+    assert result.delta == pytest.approx(diff.mean())  # candidate - baseline: up is worse
+    assert result.ci == pytest.approx((diff.mean() - z * se, diff.mean() + z * se))
+
+
+def test_the_log_loss_test_clips_probabilities_to_0_1_and_one_example_has_no_spread() -> None:
+    from components.shared.gate_stats.log_loss import log_loss_test
+
+    result = log_loss_test(np.array([1.2]), np.array([0.0]), tolerance=0.0, alpha=0.05)
+    assert result.baseline == 0.0  # clipped to 1: no loss
+    assert result.candidate == pytest.approx(-np.log(np.finfo(np.float64).eps))
+    assert result.ci == (result.delta, result.delta)  # one example: standard error 0, not NaN

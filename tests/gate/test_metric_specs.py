@@ -36,6 +36,7 @@ def test_metrics_for_a_task_are_exactly_that_tasks() -> None:
         ("accuracy", 0, None),
         ("accuracy", 0.999, None),
         ("accuracy", 1, "must be >= 0 and < 1 for accuracy"),
+        ("accuracy", 1.5, "must be >= 0 and < 1 for accuracy"),
         ("roc_auc", 1.0, "must be >= 0 and < 1 for roc_auc"),
         ("macro_f1", -0.001, "must be >= 0 and < 1 for macro_f1"),
         ("log_loss", 0, None),
