@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from components.shared.cli import run_cli
+from components.shared.cli import exit_process, run_cli
 from kfops import __version__
 from kfops.commands import (
     champion,
@@ -100,5 +100,14 @@ def _silence_stdout() -> None:
         pass
 
 
+def entry_point() -> None:
+    """The ``kfops`` executable: `main`, then the process ends with its exit code.
+
+    Through `exit_process`, so pyarrow's native teardown cannot turn a decided exit code
+    into an abort (apache/arrow#34314). Tests call `main` instead.
+    """
+    exit_process(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry_point()

@@ -160,3 +160,29 @@ def _parser_with(handler: object) -> object:
         return parser
 
     return build
+
+
+def test_the_process_entry_keeps_the_exit_code_runs_atexit_and_flushes() -> None:
+    """exit_process skips only native teardown (where pyarrow may abort, apache/arrow#34314)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import atexit, pyarrow.parquet\n"
+        "from components.shared.cli import exit_process\n"
+        "atexit.register(lambda: print(' atexit ran', end=''))\n"
+        "print('unflushed output', end='')\n"
+        "exit_process(3)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (3, "unflushed output atexit ran", "")
+
+
+def test_the_kfops_executable_and_python_m_kfops_use_the_process_entry() -> None:
+    import tomllib
+
+    from tests.conftest import REPO
+
+    scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["kfops"] == "kfops.cli:entry_point"
+    assert "entry_point()" in (REPO / "kfops" / "__main__.py").read_text()
