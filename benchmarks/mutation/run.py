@@ -96,7 +96,7 @@ def environment(tree: Path) -> dict[str, str]:
 def fingerprint(module: Module, excluded: list[str]) -> str:
     """What a session's results depend on: the module, its tests' files and the settings."""
     digest = hashlib.sha256()
-    digest.update(json.dumps([module.path, module.tests, excluded, test_command(module.tests)]).encode())
+    digest.update(json.dumps([module.path, module.tests, excluded]).encode())  # not the interpreter's path
     for part in [module.path, *[t for t in module.tests if t.startswith("tests/")]]:
         path = REPO / part
         files = [path] if path.is_file() else sorted(path.rglob("*.py")) if path.is_dir() else []
@@ -143,7 +143,9 @@ def run_module(module: Module, excluded: list[str], slot: int) -> str:
         if baseline.returncode != 0:
             output = baseline.stdout + baseline.stderr
             raise SystemExit(f"{module.path}: its tests fail without a mutant:\n{output}")
-        meta.write_text(json.dumps({"fingerprint": stamp, "module": module.path, "tests": module.tests}))
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout
+        facts = {"fingerprint": stamp, "module": module.path, "tests": module.tests, "commit": commit.strip()}
+        meta.write_text(json.dumps(facts))
     subprocess.run([*cosmic_ray, "exec", str(config), str(session)], cwd=tree, env=env, check=True)
     shutil.rmtree(tree, ignore_errors=True)
     summary = module_results(module)
@@ -202,6 +204,12 @@ def _reason(module: Module, survivor: dict, reasons: list[dict[str, str]]) -> st
     return None
 
 
+def is_current(module: Module, excluded: list[str]) -> bool:
+    """Whether a module's session was made from its present code, tests and settings."""
+    meta = SESSIONS / f"{module.slug}.json"
+    return meta.exists() and json.loads(meta.read_text()).get("fingerprint") == fingerprint(module, excluded)
+
+
 def write_report(modules: list[Module]) -> int:
     """Write ``docs/mutation.md``; return how many modules miss the target or leave survivors unexplained."""
     reasons = explanations()
@@ -215,7 +223,9 @@ def write_report(modules: list[Module]) -> int:
         explained = [s for s in r["survived"] if _reason(module, s, reasons)]
         score = r["killed"] / r["total"]
         complete = "" if not r["pending"] else f" ({r['pending']} not run yet)"
-        ok = score >= TARGET and len(explained) == len(r["survived"]) and not r["pending"]
+        current = is_current(module, load_settings()[1])
+        complete += "" if current else " (stale: the module or its tests changed since)"
+        ok = score >= TARGET and len(explained) == len(r["survived"]) and not r["pending"] and current
         problems += not ok
         rows.append(
             f"| `{module.path}` | {r['total']}{complete} | {r['killed']} | {len(r['survived'])} "
