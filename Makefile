@@ -12,3 +12,23 @@ PYTEST_ARGS ?=
 e2e:
 	./scripts/bootstrap
 	KFOPS_E2E=$(KFOPS_E2E) .venv/bin/pytest tests/e2e -m kind -n 0 -v -rs $(PYTEST_ARGS)
+
+#   make mutation         mutation testing (cosmic-ray) of the modules in
+#                         benchmarks/mutation/modules.toml; writes docs/mutation.md. Hours for all;
+#                         MODULES="kfops/auth.py ..." for some, JOBS=2 for two at once. Resumes.
+#                         (adds the `mutation` dependency group to .venv; bootstrap removes it again)
+#   make mutation-faults  the hand-made faults of benchmarks/mutation/faults.toml must each fail
+#                         their tests (a few minutes).
+MODULES ?=
+JOBS ?= 1
+
+.PHONY: mutation mutation-faults
+mutation:
+	test -x .venv/bin/uv || ./scripts/bootstrap
+	.venv/bin/uv sync --frozen --inexact --group mutation --python .venv/bin/python --quiet
+	.venv/bin/python benchmarks/mutation/run.py --jobs $(JOBS) $(if $(MODULES),--modules $(MODULES))
+
+mutation-faults:
+	test -x .venv/bin/uv || ./scripts/bootstrap
+	.venv/bin/uv sync --frozen --inexact --group mutation --python .venv/bin/python --quiet
+	.venv/bin/python benchmarks/mutation/run.py --faults

@@ -1,4 +1,4 @@
-"""Benchmark: the gate's error rates, by simulation of `components.champion.decide` on synthetic predictions.
+"""Benchmark: the gate's error rates, by simulating `components.shared.gate_stats.decide` on synthetic data.
 
 Each simulation draws a binary evaluation set (``y_true`` balanced at random) and
 two models whose per-example correctness is drawn independently with the given

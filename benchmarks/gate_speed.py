@@ -19,10 +19,13 @@ roc_auc, log_loss), so every one is computed.
   metric's decision (through ``kfops.gate.run.compare``, as ``run_gate`` calls
   it), per-class recall, writing the reports.
 
-* ratio: the end-to-end wall time divided by the breakdown's time to load the two
-  files (``load candidate`` + ``load baseline``), both measured in this one run, so
-  the figure holds on a slower or busier machine. Target: <= 4x (it was about 6x
-  before DeLong's variance came from one sort per score vector instead of three).
+* ratio: the end-to-end wall time divided by the wall time of a process that only
+  loads the two files (``python -c "import pandas; pandas.read_parquet(A);
+  pandas.read_parquet(B)"``, ``read_csv(engine="pyarrow")`` for CSV), the two kinds
+  of process run alternately in this one run, so the figure holds on a slower or
+  busier machine. Target: <= 4x (about 6x when the issue was filed). The reference
+  is a plain pandas read, not the gate's own loader: timing the gate's loader made
+  every speed-up of loading (it sorts and checks ids) look like a slow-down.
 
 ``--profile`` adds the top functions by cumulative time (cProfile) of the
 in-process run on the Parquet files. The machine may be noisy: use ``--repeat``
@@ -196,6 +199,22 @@ def run_gate_process(baseline: Path, candidate: Path, config: Path, work: Path) 
     return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
+LOADER = """
+import sys
+import pandas as pd
+read = pd.read_parquet if sys.argv[1].endswith(".parquet") else (lambda p: pd.read_csv(p, engine="pyarrow"))
+for path in sys.argv[1:3]:
+    read(path)
+"""
+
+
+def load_process(baseline: Path, candidate: Path, work: Path) -> float:
+    """Wall seconds of a fresh process that only loads the two files with pandas."""
+    start = time.perf_counter()
+    subprocess.run([PYTHON, "-c", LOADER, str(baseline), str(candidate)], check=True, cwd=work)
+    return time.perf_counter() - start
+
+
 def breakdown(baseline: Path, candidate: Path, config: Path, work: Path) -> dict:
     result = subprocess.run(
         [PYTHON, "-c", BREAKDOWN, str(baseline), str(candidate), str(config), str(work / "reports-inproc")],
@@ -230,11 +249,14 @@ def main() -> None:
         config.write_text(CONFIG)
         sizes = {fmt: sum(p.stat().st_size for p in paths) / 2**20 for fmt, paths in files.items()}
 
-        results, breakdowns = {}, {}
+        results, breakdowns, load_walls = {}, {}, {}
         for fmt, (baseline, candidate) in files.items():
-            runs = [run_gate_process(baseline, candidate, config, work) for _ in range(args.repeat)]
+            runs, loads = [], []
+            for _ in range(args.repeat):  # alternately, so both see the same machine
+                runs.append(run_gate_process(baseline, candidate, config, work))
+                loads.append(load_process(baseline, candidate, work))
             results[fmt] = tuple(statistics.median(r[i] for r in runs) for i in range(3))
-            # The breakdown is repeated too (median per step), so the ratio's denominator is as steady.
+            load_walls[fmt] = statistics.median(loads)
             parts = [breakdown(baseline, candidate, config, work) for _ in range(args.repeat)]
             breakdowns[fmt] = {
                 "timings": {
@@ -271,11 +293,13 @@ def main() -> None:
         print(f"{name:<48} " + " ".join(f"{breakdowns[fmt]['timings'][name]:8.2f}" for fmt in files))
     print(f"{'peak RSS MB':<48} " + " ".join(f"{breakdowns[fmt]['peak_mb']:8.0f}" for fmt in files))
     print()
-    print("gate wall time / loading the two files (same run)")
+    print("gate wall time / wall time of a process that only loads the two files with pandas (same run)")
     for fmt in files:
-        timings = breakdowns[fmt]["timings"]
-        ratio = results[fmt][0] / (timings["load candidate"] + timings["load baseline"])
-        print(f"  {fmt:<9} {ratio:5.1f}x  target <= {RATIO_TARGET:g}x {verdict(ratio, RATIO_TARGET)}")
+        ratio = results[fmt][0] / load_walls[fmt]
+        print(
+            f"  {fmt:<9} gate {results[fmt][0]:5.2f} s / load {load_walls[fmt]:5.2f} s = {ratio:4.1f}x"
+            f"  target <= {RATIO_TARGET:g}x {verdict(ratio, RATIO_TARGET)}"
+        )
     print()
     print(f"gate verdict: {gate_json['verdict']}")
     for item in gate_json["metrics"]:

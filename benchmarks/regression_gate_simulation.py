@@ -1,4 +1,4 @@
-"""Benchmark: the regression gate's error rates, by simulation of `components.champion.decide`.
+"""Benchmark: the regression gate's error rates, by simulation of `components.shared.gate_stats.decide`.
 
 Generator (stated, fixed by ``--seed``): ``n`` targets ``y ~ N(0, 1)``; the baseline
 predicts ``y + e_b`` and the candidate ``y + e_c``, with ``(e_b, e_c)`` jointly normal,

@@ -23,10 +23,11 @@ import hashlib
 import os
 from pathlib import Path
 
+from components.shared.names import IMAGE_PREFIX
+
 COMPONENTS_DIR = Path(__file__).resolve().parent
 REGISTRY_ENV = "KFOPS_IMAGE_REGISTRY"
 DEFAULT_REGISTRY = "kfops.local"
-IMAGE_PREFIX = "kfops-"
 TAG_PREFIX = "c-"
 SHARED_INPUTS = ("__init__.py", "shared")  # what every image copies besides its own folder
 #: The bundled datasets that ``builtin://`` sources read (``resources.files("components.ingest")``).

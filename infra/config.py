@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from kfops.kserve import SERVICE_ACCOUNT as KSERVE_SERVICE_ACCOUNT
+from components.shared.names import CI_SERVICE_ACCOUNT, KSERVE_SERVICE_ACCOUNT
 
 NAMESPACE = "kfops"
 
@@ -42,6 +42,11 @@ _NAMESPACE_ROLE_KINDS = ("pipelines", "kserve")
 
 SCHEMES = ("internal", "internet-facing")
 WORLD = ("0.0.0.0/0", "::/0")
+
+
+def role_prefix(stack: str) -> str:
+    """What every IAM role of ``stack`` is named after: ``kfops-<stack>`` (``kfops-dev-...``)."""
+    return f"kfops-{stack}"
 
 
 class ConfigError(ValueError):
@@ -131,7 +136,7 @@ class InfraConfig:
     @property
     def role_prefix(self) -> str:
         """Every IAM role of this stack is named ``<role_prefix>-...`` (``kfops-dev-...``)."""
-        return f"kfops-{self.stack}"
+        return role_prefix(self.stack)
 
     def namespace_store(self, namespace: str) -> str:
         """The key prefix of one profile namespace's store (``ml/team-ml``, or ``team-ml``)."""
@@ -293,7 +298,7 @@ def load_config(
         )
     for namespace in namespaces:
         for kind in _NAMESPACE_ROLE_KINDS:
-            role = f"kfops-{stack}-{kind}-{namespace}"
+            role = f"{role_prefix(stack)}-{kind}-{namespace}"
             if len(role) > ROLE_NAME_LIMIT:
                 raise ConfigError(
                     f"{NAMESPACE}:profileNamespaces has {namespace!r}: the role name {role!r} is longer "
@@ -333,7 +338,9 @@ def load_config(
         kserve_service_account=_text(
             source, "kserveServiceAccount", _DNS_LABEL, "a ServiceAccount name", KSERVE_SERVICE_ACCOUNT
         ),
-        ci_service_account=_text(source, "ciServiceAccount", _DNS_LABEL, "a ServiceAccount name", "kfops-ci"),
+        ci_service_account=_text(
+            source, "ciServiceAccount", _DNS_LABEL, "a ServiceAccount name", CI_SERVICE_ACCOUNT
+        ),
         infra_environment=infra_environment,
         pulumi_state_bucket=_text(source, "pulumiStateBucket", _BUCKET, "an S3 bucket name", ""),
         pulumi_secrets_key_alias=_text(

@@ -10,13 +10,12 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.images import IMAGE_PREFIX
+from components.shared.names import IMAGE_PREFIX, PIPELINE_SERVICE_ACCOUNT
 from infra import policies
 from infra.config import InfraConfig
 
 GITHUB_ISSUER = "token.actions.githubusercontent.com"
 STS_AUDIENCE = "sts.amazonaws.com"
-PIPELINE_SERVICE_ACCOUNT = "default-editor"  # what Kubeflow runs pipeline pods as, per profile
 # EKS access policies of the infrastructure roles: `pulumi up` applies Kubernetes objects
 # cluster-wide (Ingress, RequestAuthentication, RBAC in every profile namespace); a preview
 # only reads (the Kubernetes provider falls back to a client-side diff when the server-side

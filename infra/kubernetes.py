@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.shared.names import DEPLOYERS_GROUP, PIPELINE_SERVICE_ACCOUNT
 from infra import kubernetes_objects as objects
 from infra.cluster import ClusterFacts
 from infra.config import InfraConfig
@@ -56,7 +57,7 @@ def resource_name(obj: dict[str, Any], *, edge: bool = False) -> str:
 def apply_object(name: str, obj: dict[str, Any], opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
     """Create the Pulumi resource for one object dict (camelCase fields passed through)."""
     kind, meta = obj["kind"], obj["metadata"]
-    if kind == "ServiceAccount" and meta["name"] == objects.PIPELINE_SERVICE_ACCOUNT:
+    if kind == "ServiceAccount" and meta["name"] == PIPELINE_SERVICE_ACCOUNT:
         # Kubeflow's profile controller owns default-editor: add the annotation, never replace it.
         return k8s.core.v1.ServiceAccountPatch(name, metadata=meta, opts=opts)
     if kind == "ConfigMap" and meta["name"] == objects.LAUNCHER_CONFIG:
@@ -121,7 +122,7 @@ class KubeflowObjects(pulumi.ComponentResource):
             f"{name}-deployers",
             cluster_name=cluster.name,
             principal_arn=args.deploy_role_arn,
-            kubernetes_groups=[objects.DEPLOYERS_GROUP],
+            kubernetes_groups=[DEPLOYERS_GROUP],
             type="STANDARD",
             opts=pulumi.ResourceOptions(parent=self),
         )

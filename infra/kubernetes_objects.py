@@ -15,20 +15,25 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from components.retrain_trigger.core import TOKEN_POD_LABEL
-from kfops.kserve import SERVICE_ACCOUNT as KSERVE_SERVICE_ACCOUNT
+from components.shared.names import (
+    CI_SERVICE_ACCOUNT,
+    DEPLOYERS_GROUP,
+    KSERVE_SERVICE_ACCOUNT,
+    LABELS,
+    PIPELINE_SERVICE_ACCOUNT,
+    PIPELINES_AUDIENCE,
+    TOKEN_DIR,
+    TOKEN_PATH,
+    TOKEN_PATH_ENV,
+    TOKEN_POD_LABEL,
+)
 
 Obj = dict[str, Any]
 
-PIPELINES_AUDIENCE = "pipelines.kubeflow.org"
-TOKEN_DIR = "/var/run/secrets/kubeflow/pipelines"
-PIPELINE_SERVICE_ACCOUNT = "default-editor"
 LAUNCHER_CONFIG = "kfp-launcher"  # created by KFP's profile controller, patched by kfops
 KFP_EDIT_CLUSTER_ROLE = "kubeflow-pipelines-edit"
-DEPLOYERS_GROUP = "kfops-deployers"  # the EKS access entry maps the deploy role to this group
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 DROP_INVALID_HEADERS = "routing.http.drop_invalid_header_fields.enabled=true"
-LABELS = {"app.kubernetes.io/managed-by": "kfops", "app.kubernetes.io/part-of": "kfops"}
 
 
 def _meta(name: str, namespace: str | None = None, annotations: dict[str, str] | None = None) -> Obj:
@@ -59,7 +64,7 @@ class ProfileValues:
 
     namespace: str
     pipeline_root: str
-    ci_service_account: str = "kfops-ci"
+    ci_service_account: str = CI_SERVICE_ACCOUNT
     kserve_service_account: str = KSERVE_SERVICE_ACCOUNT
     region: str = "eu-west-1"
     pipeline_role_arn: str = ""
@@ -83,7 +88,7 @@ def pod_default(values: ProfileValues) -> Obj:
             "desc": "Allow access to Kubeflow Pipelines",
             # The label the monitoring pipeline's trigger task carries (one definition).
             "selector": {"matchLabels": dict([TOKEN_POD_LABEL])},
-            "env": [{"name": "KF_PIPELINES_SA_TOKEN_PATH", "value": f"{TOKEN_DIR}/token"}],
+            "env": [{"name": TOKEN_PATH_ENV, "value": TOKEN_PATH}],
             "volumes": [
                 {
                     "name": "volume-kf-pipeline-token",

@@ -1,5 +1,5 @@
 """``python -m kfops`` is the same as the ``kfops`` command."""
 
-from kfops.cli import main
+from kfops.cli import entry_point
 
-raise SystemExit(main())
+entry_point()

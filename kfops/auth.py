@@ -14,8 +14,8 @@ import tempfile
 from typing import Any
 
 from components.shared.errors import InputError, KfopsError
+from components.shared.names import DEPLOYERS_GROUP, PIPELINES_AUDIENCE
 
-AUDIENCE = "pipelines.kubeflow.org"
 EXPIRATION_SECONDS = 600  # the Kubernetes minimum
 EKS_TOKEN_TTL = 60
 
@@ -114,7 +114,7 @@ def request_token(endpoint: str, ca_data: str, bearer: str, namespace: str, name
             configuration.ssl_ca_cert = ca_file
         api = k8s.CoreV1Api(k8s.ApiClient(configuration))
         request = k8s.AuthenticationV1TokenRequest(
-            spec=k8s.V1TokenRequestSpec(audiences=[AUDIENCE], expiration_seconds=EXPIRATION_SECONDS)
+            spec=k8s.V1TokenRequestSpec(audiences=[PIPELINES_AUDIENCE], expiration_seconds=EXPIRATION_SECONDS)
         )
         try:
             response = api.create_namespaced_service_account_token(
@@ -124,7 +124,7 @@ def request_token(endpoint: str, ca_data: str, bearer: str, namespace: str, name
             if exc.status in (401, 403):
                 raise KfopsError(
                     f"Kubernetes refused a token for {namespace}/{name} ({exc.status}): check the EKS access "
-                    "entry of this AWS role (group kfops-deployers) and the token-minter RoleBinding"
+                    f"entry of this AWS role (group {DEPLOYERS_GROUP}) and the token-minter RoleBinding"
                 ) from None
             raise KfopsError(f"TokenRequest for {namespace}/{name} failed: HTTP {exc.status}") from None
         except KfopsError:

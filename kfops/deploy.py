@@ -32,7 +32,8 @@ import yaml
 
 from components.kfp_api import KfpApi
 from components.shared.errors import InputError, KfopsError, one_line
-from components.shared.store import LAYOUT, Store, open_store
+from components.shared.names import LAYOUT, PROJECT
+from components.shared.store import Store, open_store
 from kfops.kfp_session import connect
 from kfops.schedule_sync import Clock, ScheduleReport, reconcile_schedules
 from kfops.schedules import Schedule
@@ -153,7 +154,7 @@ def deploy(
         ApiError: The API refused a request or stayed unreachable.
         DeployError: An image is missing, or the API does not list what it accepted.
     """
-    from kfops.images import verify_images
+    from kfops.images.ecr import verify_images
     from kfops.schedules import load_schedules
 
     compiled = read_compiled(pipelines_dir)
@@ -165,7 +166,7 @@ def deploy(
     changes: list[dict[str, str]] = []
     description = json.dumps(
         {
-            "kfops": True,
+            PROJECT: True,
             "commit": commit,
             "actor": actor,
             "time": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -16,7 +16,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from components.kfp_api import when
-from components.shared.store import LAYOUT, open_store
+from components.shared.names import LAYOUT
+from components.shared.store import open_store
 from components.shared.webhook import notify
 from kfops.kfp_session import connect
 

@@ -40,7 +40,7 @@ from typing import Any
 
 from components.images import COMPONENTS_DIR, component_names, content_hash, image, image_inputs
 from components.shared.errors import InputError, KfopsError
-from kfops.images import _uv
+from kfops.images.lock import uv_executable
 
 #: Overrides where the image environments are cached (default: ``<KFOPS_HOME>/images``).
 ENVS_ENV = "KFOPS_IMAGE_ENVS"
@@ -149,7 +149,7 @@ def _uv_run(*args: str) -> None:
     environment["UV_PYTHON_DOWNLOADS"] = "never"
     try:
         subprocess.run(
-            [_uv(), *args], check=True, capture_output=True, text=True, timeout=900, env=environment
+            [uv_executable(), *args], check=True, capture_output=True, text=True, timeout=900, env=environment
         )
     except subprocess.CalledProcessError as exc:
         raise KfopsError(

@@ -7,8 +7,7 @@ from pathlib import Path
 
 from components.kfp_api import KfpApi, Server
 from components.shared.errors import InputError
-
-TOKEN_PATH_ENV = "KF_PIPELINES_SA_TOKEN_PATH"
+from components.shared.names import TOKEN_PATH_ENV
 
 
 def read_token(token_file: Path | None) -> str:

@@ -1,16 +1,19 @@
-"""KServe facts shared by ``kfops serve`` and ``infra/`` (plain constants: no Pulumi, no client).
+"""KServe facts of ``kfops serve`` (plain constants: no Pulumi, no client).
 
-The ServiceAccount name is defined here once: ``infra/config.py`` uses it as the
-default of ``kfops:kserveServiceAccount`` and ``infra/kubernetes_objects.py`` as the
-default of ``ProfileValues``, so the account Pulumi annotates with the read-only
-IRSA role (``models/`` only) is the one ``kfops serve`` names in
-``spec.predictor.serviceAccountName``.
+The ServiceAccount name is defined once, in ``components/shared/names.py``:
+``infra/config.py`` uses it as the default of ``kfops:kserveServiceAccount`` and
+``infra/kubernetes_objects.py`` as the default of ``ProfileValues``, so the account
+Pulumi annotates with the read-only IRSA role (``models/`` only) is the one
+``kfops serve`` names in ``spec.predictor.serviceAccountName`` (``SERVICE_ACCOUNT``).
 """
 
 from __future__ import annotations
 
-#: ServiceAccount (in each profile namespace) KServe's storage initializer loads models with.
-SERVICE_ACCOUNT = "kserve-models"
+from components.shared.names import KSERVE_SERVICE_ACCOUNT
+
+#: ServiceAccount (in each profile namespace) KServe's storage initializer loads models with
+#: (`components.shared.names`, which infra/ annotates with the IRSA role).
+SERVICE_ACCOUNT = KSERVE_SERVICE_ACCOUNT
 
 GROUP = "serving.kserve.io"
 VERSION = "v1beta1"

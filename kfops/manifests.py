@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from components.shared.errors import InputError
+from components.shared.names import PART_OF_LABEL
 from kfops.files import write_atomically
 
 REPO = Path(__file__).resolve().parents[1]
@@ -78,7 +79,7 @@ def render() -> dict[str, str]:
     namespace = {
         "apiVersion": "v1",
         "kind": "Namespace",
-        "metadata": {"name": EXAMPLE_NAMESPACE, "labels": {"app.kubernetes.io/part-of": "kubeflow-profile"}},
+        "metadata": {"name": EXAMPLE_NAMESPACE, "labels": {PART_OF_LABEL: "kubeflow-profile"}},
     }
     return {
         "base/profile.yaml": _dump(shared),

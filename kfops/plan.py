@@ -16,7 +16,8 @@ from typing import Any
 import yaml
 
 from components.shared.errors import InputError, one_line
-from components.shared.store import LAYOUT, open_store
+from components.shared.names import LAYOUT
+from components.shared.store import open_store
 from kfops.deploy import DEPLOYS, version_name
 
 MARKER = "<!-- kfops-plan -->"
@@ -57,7 +58,7 @@ def make_plan(
 ) -> dict[str, Any]:
     """Collect the plan (see the module docstring)."""
     from kfops.compile import compile_pipelines
-    from kfops.images import plan_images
+    from kfops.images.plan import plan_images
     from kfops.registry import pipeline_names
     from kfops.schedules import load_schedules
 

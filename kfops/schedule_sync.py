@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 from components.kfp_api import KfpApi
 from components.kfp_api.managed import managed_pipeline
+from components.shared.names import PROJECT
 from kfops import handoff
 from kfops.schedules import PREFIX, ExistingRun, Schedule, managed, plan
 
@@ -187,7 +188,7 @@ def _create(
     body = V2beta1RecurringRun(
         display_name=PREFIX + schedule.name,
         description=json.dumps(
-            {"kfops": True, "fingerprint": fingerprint, "pipeline": schedule.pipeline}, sort_keys=True
+            {PROJECT: True, "fingerprint": fingerprint, "pipeline": schedule.pipeline}, sort_keys=True
         ),
         pipeline_version_reference=V2beta1PipelineVersionReference(
             pipeline_id=pipeline_id, pipeline_version_id=version_id

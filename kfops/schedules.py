@@ -20,8 +20,9 @@ from typing import Any
 
 import yaml
 
-from components.kfp_api.managed import MANAGED_PREFIX, managed  # noqa: F401  (re-exported)
+from components.kfp_api.managed import managed  # noqa: F401  (re-exported)
 from components.shared.errors import InputError, one_line
+from components.shared.names import DEFAULT_EXPERIMENT, MANAGED_PREFIX
 
 PREFIX = MANAGED_PREFIX  # one definition, shared with the retrain trigger
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}\Z")
@@ -175,7 +176,7 @@ def load_schedules(
         raise InputError(
             f"{path}: schedule name {next(n for n in names if names.count(n) > 1)!r} appears twice"
         )
-    experiment = data.get("experiment") or "kfops"
+    experiment = data.get("experiment") or DEFAULT_EXPERIMENT
     if not isinstance(experiment, str) or not experiment.strip():
         raise InputError(f"{path}: experiment must be a non-empty string, got {experiment!r}")
     return experiment, schedules

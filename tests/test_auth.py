@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -74,6 +75,23 @@ def test_eks_token_is_a_presigned_get_caller_identity_bound_to_the_cluster(aws_e
     assert query["X-Amz-Expires"] == ["60"]
 
 
+def test_the_eks_token_signs_the_cluster_name_itself(
+    aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The header's value travels only inside the signature: at one instant, the same
+    cluster gives the same token and another cluster another one (a token minted for
+    one cluster is refused by the next)."""
+    import datetime as dt
+
+    import botocore.auth
+
+    instant = dt.datetime(2026, 1, 2, 3, 4, 5)
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: instant)
+    token = auth.eks_token("ml-dev")
+    assert auth.eks_token("ml-dev") == token
+    assert auth.eks_token("ml-prod") != token
+
+
 def test_token_request_asks_for_the_kfp_audience_and_ten_minutes(kube_api: str) -> None:
     token = auth.request_token(kube_api, "", "k8s-aws-v1.abc", "team-ml", "kfops-ci")
     assert token == "minted-token"
@@ -110,3 +128,79 @@ def test_describe_cluster_against_moto_names_a_missing_cluster(aws_env: dict[str
 def test_service_account_must_be_namespace_slash_name(value: str) -> None:
     with pytest.raises(InputError, match="NAMESPACE/NAME"):
         auth.parse_service_account(value)
+
+
+def test_a_bearer_token_kubernetes_rejects_is_named_as_refused(kube_api: str) -> None:
+    # 401 (the EKS token itself refused) is the access-entry problem as much as 403.
+    with pytest.raises(KfopsError, match=r"refused a token for team-ml/kfops-ci \(401\).*kfops-deployers"):
+        auth.request_token(kube_api, "", "not-an-eks-token", "team-ml", "kfops-ci")
+
+
+def test_another_refusal_names_its_status(kube_api: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(auth, "EXPIRATION_SECONDS", 60)  # the stub answers 422 below ten minutes
+    with pytest.raises(KfopsError, match=r"TokenRequest for team-ml/kfops-ci failed: HTTP 422$"):
+        auth.request_token(kube_api, "", "k8s-aws-v1.abc", "team-ml", "kfops-ci")
+
+
+def test_the_cluster_ca_is_what_the_client_trusts_and_is_removed_afterwards(
+    kube_api: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kubernetes import client as k8s
+
+    trusted: list[bytes | None] = []
+    real = k8s.ApiClient
+
+    def spying(configuration: Any, *args: Any, **kwargs: Any) -> Any:
+        path = configuration.ssl_ca_cert
+        trusted.append(None if path is None else open(path, "rb").read())  # noqa: SIM115
+        spying.path = path  # type: ignore[attr-defined]
+        return real(configuration, *args, **kwargs)
+
+    monkeypatch.setattr(k8s, "ApiClient", spying)
+    pem = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    auth.request_token(kube_api, base64.b64encode(pem).decode(), "k8s-aws-v1.abc", "team-ml", "kfops-ci")
+    assert trusted == [pem]
+    assert not os.path.exists(spying.path)  # type: ignore[attr-defined]
+    auth.request_token(kube_api, "", "k8s-aws-v1.abc", "team-ml", "kfops-ci")
+    assert trusted == [pem, None]  # no CA given: the system's
+
+
+def test_the_token_request_is_sent_once_within_the_deadline() -> None:
+    """No retries by urllib3 (3 by default): the network deadline alone bounds the call."""
+    import socket
+
+    accepted = []
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def close_each() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(connection)
+            connection.close()  # no answer at all
+
+    threading.Thread(target=close_each, daemon=True).start()
+    port = listener.getsockname()[1]
+    with pytest.raises(KfopsError, match="cannot reach the Kubernetes API"):
+        auth.request_token(f"http://127.0.0.1:{port}", "", "k8s-aws-v1.abc", "team-ml", "kfops-ci")
+    listener.close()
+    assert len(accepted) == 1
+
+
+def test_describe_cluster_names_the_error_code(aws_env: dict[str, str]) -> None:
+    with pytest.raises(KfopsError, match=r"cannot describe EKS cluster 'nope': ResourceNotFoundException$"):
+        auth.describe_cluster("nope")
+
+
+def test_describe_cluster_without_an_endpoint_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_EKS", "http://127.0.0.1:9")  # nothing listens on port 9
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    with pytest.raises(KfopsError, match=r"^cannot connect to EKS at http://127\.0\.0\.1:9$"):
+        auth.describe_cluster("ml-dev")

@@ -243,10 +243,14 @@ def test_a_multi_user_server_needs_a_namespace(kfp_server: tuple[str, State], co
     assert state.writes() == []
 
 
-def test_an_unsupported_server_version_is_refused(kfp_server: tuple[str, State], compiled: Path) -> None:
+@pytest.mark.parametrize("version", ["1.8.5", "3.0.0", "v3.1.0"])
+def test_an_unsupported_server_version_is_refused(
+    kfp_server: tuple[str, State], compiled: Path, version: str
+) -> None:
+    # Older and newer majors alike: kfp 2.17's client speaks only the v2 API of a 2.x backend.
     host, state = kfp_server
-    state.server_version = "1.8.5"
-    with pytest.raises(ApiError, match=r"KFP backend 1\.8\.5 .* is not supported"):
+    state.server_version = version
+    with pytest.raises(ApiError, match=rf"KFP backend {re.escape(version)} .* is not supported"):
         deploy(host, TOKEN, compiled, namespace=NS)
     assert state.writes() == []
 

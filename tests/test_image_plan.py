@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from components.images import COMPONENTS_DIR, component_names, content_hash, image, repository
-from kfops.images import changed_components
+from kfops.images.plan import changed_components
 from tests.conftest import fresh_ecr_repositories, run_kfops
 
 MOTO_REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"  # moto's default account
@@ -73,10 +73,47 @@ def test_a_new_file_in_a_component_counts_and_docs_outside_do_not(tree: Path) ->
     assert changed_components("HEAD", tree) == {"train"}
 
 
-def test_tags_are_stable_and_component_images_use_them() -> None:
-    assert content_hash("train") == content_hash("train")
-    tag = image("train").rsplit(":", 1)[1]
-    assert tag == content_hash("train") and tag.startswith("c-") and len(tag) == 18
+def test_a_renamed_file_moves_the_tag_even_with_the_same_bytes(tree: Path) -> None:
+    # The Dockerfile copies files by path: the same bytes under another name are
+    # another image (another module name to import).
+    extra = tree / "components" / "train" / "extra.py"
+    extra.write_text("X = 1\n")
+    before = content_hash("train", tree / "components")
+    extra.rename(extra.with_name("other.py"))
+    assert content_hash("train", tree / "components") != before
+
+
+def test_bytes_moved_between_two_files_move_the_tag(tree: Path) -> None:
+    first, second = tree / "components" / "train" / "a.py", tree / "components" / "train" / "b.py"
+    first.write_text("X = 1\n")
+    second.write_text("Y = 2\n")
+    before = content_hash("train", tree / "components")
+    first.write_text("Y = 2\n")
+    second.write_text("X = 1\n")
+    assert content_hash("train", tree / "components") != before
+
+
+def test_the_tag_is_the_same_in_a_fresh_process_and_as_specified(tmp_path: Path) -> None:
+    """Not a same-process tautology: another interpreter (other cwd, other hash seed)
+    gets the same tag, and it is the documented sha256 over paths and file digests."""
+    import hashlib
+
+    from components.images import image_inputs
+
+    fresh = subprocess.run(
+        [sys.executable, "-c", "from components.images import content_hash; print(content_hash('train'))"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": str(COMPONENTS_DIR.parent)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    digest = hashlib.sha256()
+    for path in image_inputs("train"):
+        digest.update(path.relative_to(COMPONENTS_DIR).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    assert fresh == content_hash("train") == "c-" + digest.hexdigest()[:16]
+    assert image("train").rsplit(":", 1)[1] == fresh
 
 
 def test_unknown_ref_is_a_usage_error() -> None:
@@ -174,3 +211,23 @@ def test_build_only_the_images_of_named_pipelines_in_parallel(tmp_path: Path) ->
     )
     assert overlap == 3  # builds ran at once, never more than --jobs
     assert re.search(r"^built \S+/kfops-train:c-\w+ in \d+ s$", result.stdout, re.M), result.stdout
+
+
+@pytest.mark.parametrize("modules", ['"sklearn"', '[""]', "[1]", '["sklearn", ""]'])
+def test_an_estimator_allow_list_that_is_not_a_list_of_names_is_refused(tmp_path: Path, modules: str) -> None:
+    from components.images import estimator_modules
+
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(f"[tool.kfops.estimators]\nmodules = {modules}\n")
+    with pytest.raises(ValueError, match="must be a list of module names"):
+        estimator_modules(pyproject)
+
+
+def test_the_estimator_allow_list_defaults_to_scikit_learn(tmp_path: Path) -> None:
+    from components.images import estimator_modules
+
+    assert estimator_modules(tmp_path / "missing.toml") == ("sklearn",)
+    (tmp_path / "other.toml").write_text("[tool.other]\nx = 1\n")
+    assert estimator_modules(tmp_path / "other.toml") == ("sklearn",)
+    (tmp_path / "named.toml").write_text('[tool.kfops.estimators]\nmodules = ["sklearn", "lightgbm"]\n')
+    assert estimator_modules(tmp_path / "named.toml") == ("sklearn", "lightgbm")

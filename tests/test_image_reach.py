@@ -1,6 +1,6 @@
 """Each image holds what its task reaches: components' modules and data, third-party packages.
 
-Static, from each component's entry point (kfops/image_reach.py); the isolated runs
+Static, from each component's entry point (kfops/images/reach.py); the isolated runs
 (tests/test_isolated.py) prove the same by running the tasks.
 """
 
@@ -18,7 +18,9 @@ from components.images import (
     estimator_modules,
     image_inputs,
 )
-from kfops.image_reach import check_image, estimator_problems, follow, locked_distributions
+from kfops.images.check import check_image, estimator_problems
+from kfops.images.lock import locked_distributions
+from kfops.images.reach import follow
 
 
 def _held(component: str) -> set[str]:

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from components.images import COMPONENTS_DIR, EXTRA_INPUTS, component_names, image, image_inputs, repository
-from kfops.images import dependency_group, lock_images, write_dockerfiles
+from kfops.images.dockerfiles import write_dockerfiles
+from kfops.images.lock import dependency_group, lock_images
 from tests.conftest import REPO
 
 DOCKERFILES = {name: REPO / "components" / name / "Dockerfile" for name in component_names()}

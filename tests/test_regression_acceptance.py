@@ -148,7 +148,7 @@ def test_training_parameters_are_checked_up_front(args: dict[str, str], message:
 
 def test_serve_refuses_an_estimator_kserves_sklearn_server_cannot_load() -> None:
     from components.shared.errors import InputError
-    from kfops.serve import check_runtime_can_load
+    from kfops.serve.inference_service import check_runtime_can_load
 
     check_runtime_can_load({"estimator_class": "sklearn.svm._classes.SVR"})
     check_runtime_can_load({})  # versions stored before the estimator class was recorded

@@ -54,6 +54,48 @@ def test_only_runs_made_by_kfops_are_managed() -> None:
     assert managed("kfops:nightly", json.dumps({"kfops": True, "fingerprint": "f"})) == ("nightly", "f")
     assert managed("nightly", json.dumps({"kfops": True})) is None
     assert managed("kfops:nightly", "made by hand") is None
+    # A JSON description alone is not kfops' mark: someone may copy the naming by hand.
+    assert managed("kfops:nightly", json.dumps({"fingerprint": "f"})) is None
+    assert managed("kfops:nightly", json.dumps({"kfops": False, "fingerprint": "f"})) is None
+    assert managed("kfops:nightly", json.dumps(["kfops"])) is None
+
+
+def _run(name: str | None, facts: dict[str, object] | None, version: str | None) -> Any:
+    from types import SimpleNamespace
+
+    reference = SimpleNamespace(pipeline_version_id=version) if version else None
+    return SimpleNamespace(
+        display_name=name,
+        description=None if facts is None else json.dumps(facts),
+        pipeline_version_reference=reference,
+    )
+
+
+def test_the_scheduled_version_is_that_of_kfops_runs_of_that_pipeline() -> None:
+    from components.kfp_api.managed import managed_pipeline, scheduled_version
+
+    runs = [
+        _run("kfops:mine-by-hand", None, "v-hand"),  # named like kfops' but not marked
+        _run("nightly", {"kfops": True, "pipeline": "training"}, "v-unnamed"),
+        _run("kfops:inference", {"kfops": True, "pipeline": "inference"}, "v-inference"),
+        _run("kfops:no-ref", {"kfops": True, "pipeline": "training"}, None),
+        _run("kfops:nightly", {"kfops": True, "pipeline": "training"}, "v-training"),
+        _run("kfops:weekly", {"kfops": True, "pipeline": "training"}, "v-later"),
+        _run(None, None, "v-nameless"),
+    ]
+    assert scheduled_version(runs, "training") == "v-training"  # the first marked run with a version
+    assert scheduled_version(runs, "inference") == "v-inference"
+    assert scheduled_version(runs, "monitoring") is None
+    assert scheduled_version([], "training") is None
+    assert [managed_pipeline(r) for r in runs] == [
+        None,
+        None,
+        "inference",
+        "training",
+        "training",
+        "training",
+        None,
+    ]
 
 
 @pytest.mark.parametrize(
@@ -195,6 +237,33 @@ def test_a_changed_schedule_is_replaced_by_a_run_starting_at_the_hand_off(
     (run,) = state.recurring.values()
     assert run["recurring_run_id"] != old_id and run["mode"] == "ENABLE" and _cron(run) == "0 30 2 * * *"
     assert "start_time" not in run["trigger"]["cron_schedule"]  # its creation is its start (kfops.handoff)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_replacement_whose_create_fails_leaves_the_old_run_in_place(
+    server: tuple[str, State], compiled: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, enabled: bool
+) -> None:
+    """No gap: the new run is created before the old one is deleted, so a refused create
+    leaves the old schedule running (deleting first would leave none)."""
+    from components.shared.errors import KfopsError
+    from kfops import schedule_sync
+
+    host, state = server
+    entry = {**NIGHTLY_ENTRY, "enabled": enabled}
+    deploy(host, TOKEN, compiled, schedules_file=_write(tmp_path / "a.yaml", entry))
+    (old_id,) = state.recurring
+
+    def refused(*args: Any, **kwargs: Any) -> str:
+        raise KfopsError("injected: the server refused the new recurring run")
+
+    monkeypatch.setattr(schedule_sync, "_create", refused)
+    changed = {**entry, "cron": "0 30 2 * * *"}
+    with pytest.raises(KfopsError, match="injected"):
+        deploy(host, TOKEN, compiled, schedules_file=_write(tmp_path / "b.yaml", changed))
+    assert list(state.recurring) == [old_id]
+    assert _cron(state.recurring[old_id]) == "0 0 2 * * *"
+    assert state.recurring[old_id]["mode"] == ("ENABLE" if enabled else "DISABLE")
+    assert not [r for r in state.log if r.method == "DELETE"]
 
 
 def test_a_new_pipeline_version_moves_its_schedules(

@@ -27,7 +27,9 @@ from components.model_storage.io import store_model
 from components.shared.errors import InputError
 from kfops import kserve, manifests
 from kfops.cli import main
-from kfops.serve import HANDOFF_PREFIX, handoff_key, serve, validate
+from kfops.serve import serve
+from kfops.serve.handoff import HANDOFF_PREFIX, handoff_key
+from kfops.serve.inference_service import validate
 from tests.conftest import run_kfops, tree_digest
 
 MODEL = "cancer"

@@ -11,8 +11,9 @@ from components.batch_predict.core import predict_batch, prediction_summary
 from components.shared.artifacts import load_model_dir
 from components.shared.fingerprint import fingerprint_frame
 from components.shared.models import resolve_model, version_prefix
+from components.shared.names import LAYOUT
 from components.shared.sources import fetch_source, source_name
-from components.shared.store import LAYOUT, open_store
+from components.shared.store import open_store
 from components.shared.tables import read_table_bytes, write_parquet
 
 

@@ -14,9 +14,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from components.champion.decide import METRICS, Decision, alpha_problem, decide, tolerance_problem
 from components.evaluate.core import ID, SCORE_PREFIX, Y_PRED, Y_TRUE
 from components.shared.errors import InputError
+from components.shared.gate_stats.decide import Decision, decide
+from components.shared.gate_stats.metrics import METRICS, alpha_problem, tolerance_problem
 from components.shared.tasks import CLASSIFICATION, REGRESSION
 
 #: The gate's default rules (``[tool.kfops.gate]`` in pyproject.toml): accuracy (classifiers)

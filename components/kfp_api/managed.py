@@ -9,8 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-#: Display-name prefix of the recurring runs ``kfops deploy`` manages.
-MANAGED_PREFIX = "kfops:"
+from components.shared.names import MANAGED_PREFIX, PROJECT
 
 
 def managed(display_name: str, description: str | None) -> tuple[str, str] | None:
@@ -44,4 +43,4 @@ def _facts(display_name: str, description: str | None) -> dict[str, Any] | None:
         facts = json.loads(description or "{}")
     except json.JSONDecodeError:
         return None
-    return facts if isinstance(facts, dict) and facts.get("kfops") else None
+    return facts if isinstance(facts, dict) and facts.get(PROJECT) else None

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from components.shared.errors import InputError
-from components.shared.store import LAYOUT
+from components.shared.names import LAYOUT
 
 PIPELINE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}\Z")
 RUNS, EVALUATIONS = "runs", "evaluations"

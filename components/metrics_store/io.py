@@ -16,7 +16,8 @@ from components.metrics_store.core import (
 )
 from components.shared.errors import InputError
 from components.shared.lineage import training_parameters
-from components.shared.store import LAYOUT, open_store, read_uri
+from components.shared.names import LAYOUT
+from components.shared.store import open_store, read_uri
 from components.shared.tables import read_parquet_metadata
 
 

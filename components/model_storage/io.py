@@ -11,7 +11,8 @@ from components.model_storage.core import build_metadata, new_version
 from components.shared.artifacts import METADATA_FILE, MODEL_FILE
 from components.shared.errors import StoreError
 from components.shared.models import check_model_name, read_history, version_prefix
-from components.shared.store import LAYOUT, open_store, read_uri
+from components.shared.names import LAYOUT
+from components.shared.store import open_store, read_uri
 from components.shared.tables import read_parquet_metadata
 
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from components.shared.errors import InputError
-from components.shared.store import LAYOUT
+from components.shared.names import LAYOUT
 
 #: Where window records and retraining starts live: ``metrics/monitoring/<model>/...``.
 MONITORING_PREFIX = f"{LAYOUT.metrics}/monitoring"
@@ -122,6 +122,62 @@ def is_below(settings: MonitorSettings, value: float, limit: float) -> bool:
 
 
 @dataclass(frozen=True)
+class WindowVerdict:
+    """How one window's watched metric stands against its `floor`.
+
+    Attributes:
+        metric: The watched metric (resolved: never ``auto``).
+        value: The window's value of it.
+        champion_value: The champion's value at its own evaluation (``None`` if not recorded).
+        floor: The floor, or for rmse and mae a ceiling (see `floor`).
+        higher_is_better: Direction of the metric.
+        below: The window is on the wrong side of the floor.
+    """
+
+    metric: str
+    value: float
+    champion_value: float | None
+    floor: float
+    higher_is_better: bool
+    below: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (the window record's fields of the same names)."""
+        return asdict(self)
+
+
+def judge_window(
+    settings: MonitorSettings, metrics: dict[str, float], champion_metrics: dict[str, Any]
+) -> WindowVerdict:
+    """Whether a window is below: its metric against the threshold and the champion's own value.
+
+    Args:
+        settings: The rule, its metric resolved (`resolve_metric`).
+        metrics: The champion's metrics on this window.
+        champion_metrics: The metrics recorded with the champion version (its evaluation).
+
+    Raises:
+        InputError: The watched metric is not defined for this window and model.
+    """
+    if settings.metric not in metrics:  # e.g. roc_auc of a multiclass model or a one-class window
+        raise InputError(
+            f"metric {settings.metric!r} is not defined for this window and model; "
+            f"use one of {', '.join(sorted(metrics))}"
+        )
+    value = float(metrics[settings.metric])
+    champion_value = champion_metrics.get(settings.metric)
+    limit = floor(settings, None if champion_value is None else float(champion_value))
+    return WindowVerdict(
+        metric=settings.metric,
+        value=value,
+        champion_value=champion_value,
+        floor=limit,  # a ceiling for rmse and mae (lower is better)
+        higher_is_better=WATCHED_METRICS[settings.metric],
+        below=is_below(settings, value, limit),
+    )
+
+
+@dataclass(frozen=True)
 class RetrainDecision:
     """What the rule concluded for one window.
 
@@ -192,6 +248,29 @@ def decide_retrain(
         cooldown_until=cooldown_end.isoformat() if cooling and cooldown_end else None,
         reason=reason,
     )
+
+
+def retrain_decision(
+    window: dict[str, Any],
+    recorded: list[dict[str, Any]],
+    triggers: list[dict[str, Any]],
+    as_of: datetime,
+    settings: MonitorSettings,
+) -> RetrainDecision:
+    """The rule's decision after ``window``: `decide_retrain` over the current champion's windows.
+
+    Only windows of ``window``'s champion version count: a new champion is not retrained
+    for its predecessor's decline.
+
+    Args:
+        window: This window's record (``champion_version``, ``as_of``, ``below``, ...).
+        recorded: The model's window records already in the store (any champion).
+        triggers: Recorded retraining starts (``started_at`` ISO time).
+        as_of: Time of this window.
+        settings: The rule.
+    """
+    history = [w for w in recorded if w.get("champion_version") == window["champion_version"]]
+    return decide_retrain([*history, window], triggers, as_of, settings)
 
 
 def _time(value: str) -> datetime:

@@ -1,4 +1,4 @@
-"""I/O layer of `monitoring`: score the champion on a labeled window, measure drift, decide."""
+"""I/O layer of `monitoring`: read the window and the champion, score, record (the rule is in core)."""
 
 from __future__ import annotations
 
@@ -11,14 +11,12 @@ import pandas as pd
 from components.evaluate.core import evaluate_model, model_task
 from components.monitoring.core import (
     MONITORING_PREFIX,
-    WATCHED_METRICS,
     MonitorSettings,
     check_window_labels,
-    decide_retrain,
-    floor,
-    is_below,
+    judge_window,
     parse_time,
     resolve_metric,
+    retrain_decision,
     window_key,
 )
 from components.shared.artifacts import load_model_dir
@@ -39,6 +37,8 @@ def _records(store: Store, prefix: str) -> list[dict[str, Any]]:
 
 def _like_classes(labels: pd.Series, classes: Any) -> pd.Series:
     """Labels read as floats because of missing values (1.0) compared as the model's classes (1)."""
+    # Part of reading the window, and it needs numpy: core.py is also copied into the
+    # retrain_trigger image, which installs neither numpy nor pandas.
     kind = np.asarray(classes).dtype.kind
     if kind in "iu" and labels.dtype.kind == "f" and bool((labels == labels.round()).all()):
         return labels.astype("int64")
@@ -107,14 +107,7 @@ def run_monitoring(
     features = list(metadata["features"])
     inputs = model_inputs(window, features, list(metadata.get("categorical", [])))
     scored = evaluate_model(model, inputs.assign(**{label: window[label].to_numpy()}), features, label)
-    if settings.metric not in scored.metrics:  # e.g. roc_auc of a multiclass model or a one-class window
-        raise InputError(
-            f"metric {settings.metric!r} is not defined for this window and model; "
-            f"use one of {', '.join(sorted(scored.metrics))}"
-        )
-    value = float(scored.metrics[settings.metric])
-    champion_value = metadata.get("metrics", {}).get(settings.metric)
-    limit = floor(settings, None if champion_value is None else float(champion_value))
+    verdict = judge_window(settings, scored.metrics, metadata.get("metrics", {}))
     drift = population_stability(metadata.get("profile") or {}, window)
     record: dict[str, Any] = {
         "model_name": model_name,
@@ -124,25 +117,15 @@ def run_monitoring(
         "input_fingerprint": fingerprint_frame(window),
         "rows": len(window),
         "metrics": scored.metrics,
-        "metric": settings.metric,
-        "value": value,
-        "champion_value": champion_value,
-        "floor": limit,  # a ceiling for rmse and mae (lower is better)
-        "higher_is_better": WATCHED_METRICS[settings.metric],
-        "below": is_below(settings, value, limit),
+        **verdict.to_dict(),  # metric, value, champion_value, floor, higher_is_better, below
         "psi": drift,
         "psi_max": max(drift.values(), default=0.0),
         "settings": settings.to_dict(),
         "run_id": run_id,
     }
-    # Only this champion's windows: a new champion is not retrained for its predecessor's decline.
-    history = [
-        w
-        for w in _records(store, f"{MONITORING_PREFIX}/{model_name}/windows")
-        if w.get("champion_version") == version
-    ]
+    recorded = _records(store, f"{MONITORING_PREFIX}/{model_name}/windows")
     triggers = _records(store, f"{MONITORING_PREFIX}/{model_name}/triggers")
-    record["decision"] = decide_retrain([*history, record], triggers, when, settings).to_dict()
+    record["decision"] = retrain_decision(record, recorded, triggers, when, settings).to_dict()
     if not record_window:
         return record
     store.write(

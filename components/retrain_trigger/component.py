@@ -3,7 +3,8 @@
 from kfp import dsl
 
 from components.images import image
-from components.retrain_trigger.core import IN_CLUSTER_HOST, TOKEN_POD_LABEL
+from components.retrain_trigger.core import IN_CLUSTER_HOST
+from components.shared.names import TOKEN_POD_LABEL
 
 __all__ = ["IN_CLUSTER_HOST", "TOKEN_POD_LABEL", "retrain_trigger"]  # defaults the pipeline wires in
 

@@ -9,10 +9,6 @@ from components.shared.errors import InputError
 
 #: The in-cluster KFP API (multi-user Kubeflow); pods reach it with the PodDefault-mounted token.
 IN_CLUSTER_HOST = "http://ml-pipeline.kubeflow.svc.cluster.local:8888"
-#: The pod label the kfops PodDefault selects to mount the KFP ServiceAccount token.
-TOKEN_POD_LABEL = ("access-ml-pipeline", "true")
-#: Where Kubeflow's PodDefault mounts the token (``KF_PIPELINES_SA_TOKEN_PATH`` overrides).
-TOKEN_PATH = "/var/run/secrets/kubeflow/pipelines/token"
 
 
 def training_parameters(extra: str, *, store: str, model_name: str, source: str) -> dict[str, Any]:

@@ -17,8 +17,9 @@ from typing import Any
 from components.kfp_api import ApiError, AuthError, KfpApi
 from components.kfp_api.managed import scheduled_version
 from components.monitoring.core import claim_key, parse_time, trigger_key
-from components.retrain_trigger.core import TOKEN_PATH, notification, trigger_record
+from components.retrain_trigger.core import notification, trigger_record
 from components.shared.errors import InputError, KfopsError, ObjectExistsError
+from components.shared.names import DEFAULT_EXPERIMENT, TOKEN_PATH, TOKEN_PATH_ENV, TOKEN_POD_LABEL
 from components.shared.store import open_store
 from components.shared.webhook import notify
 
@@ -36,7 +37,12 @@ def pod_namespace() -> str:
 
 
 def start_training_run(
-    host: str, namespace: str, pipeline: str, parameters: dict[str, Any], *, experiment: str = "kfops"
+    host: str,
+    namespace: str,
+    pipeline: str,
+    parameters: dict[str, Any],
+    *,
+    experiment: str = DEFAULT_EXPERIMENT,
 ) -> str:
     """Start a run of the deployed ``pipeline`` (the version its schedules use, else the newest).
 
@@ -48,10 +54,10 @@ def start_training_run(
     """
     from kfp_server_api import V2beta1PipelineVersionReference, V2beta1Run, V2beta1RuntimeConfig
 
-    token_path = Path(os.environ.get("KF_PIPELINES_SA_TOKEN_PATH", TOKEN_PATH))
+    token_path = Path(os.environ.get(TOKEN_PATH_ENV, TOKEN_PATH))
     if not token_path.is_file():
         raise TriggerError(
-            f"no KFP token at {token_path}: the task needs the pod label access-ml-pipeline=true "
+            f"no KFP token at {token_path}: the task needs the pod label {'='.join(TOKEN_POD_LABEL)} "
             "and the kfops PodDefault in its namespace"
         )
     namespace = namespace or pod_namespace()

@@ -14,7 +14,8 @@ from typing import Any
 
 from components.shared.artifacts import METADATA_FILE
 from components.shared.errors import InputError
-from components.shared.store import LAYOUT, Store
+from components.shared.names import LAYOUT
+from components.shared.store import Store
 
 CHAMPION_FILE = "champion.json"
 HISTORY_DIR = "champion-history"

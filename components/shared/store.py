@@ -8,7 +8,7 @@ write a temporary file, then rename or link it into place; S3: a single-request
 put is atomic) and ``overwrite=False`` never replaces an existing object (local:
 ``os.link`` fails if the target exists; S3: ``PutObject`` with ``IfNoneMatch="*"``).
 
-Layout under a store root (one source of truth, see ``Layout``): ``data/``,
+Layout under a store root (one source of truth: ``components.shared.names.LAYOUT``): ``data/``,
 ``models/``, ``metrics/``, ``predictions/``; on a cluster KFP's own artifacts go
 under ``pipelines/``.
 """
@@ -18,29 +18,15 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
 from components.shared.errors import InputError, ObjectExistsError, StoreError
+from components.shared.names import LAYOUT
 
 # boto3 is imported only when an S3 store is used: it costs ~0.3 s per task.
 S3Client = Any
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Top-level prefixes of a store root."""
-
-    data: str = "data"
-    models: str = "models"
-    metrics: str = "metrics"
-    predictions: str = "predictions"
-    pipelines: str = "pipelines"
-
-
-LAYOUT = Layout()
 
 
 class Store(Protocol):
@@ -286,7 +272,7 @@ class S3Store:
 
         Not ``HeadBucket``: S3 authorizes it as ``s3:ListBucket`` without an ``s3:prefix``,
         which every kfops role is denied (their listing is conditioned on the store's
-        prefixes, infra/policies.py); a listing under the area is what the roles grant.
+        prefixes, infra/policies/); a listing under the area is what the roles grant.
         A missing bucket answers ``NoSuchBucket`` to both.
         """
         prefix = self._key(area) + "/"

@@ -7,6 +7,7 @@ Use from Python::
     decision.regressed, decision.delta, decision.p_value, decision.ci, decision.mde
 """
 
-from components.champion.decide import METRICS, Decision, decide
+from components.shared.gate_stats.decide import Decision, decide
+from components.shared.gate_stats.metrics import METRICS
 
 __all__ = ["METRICS", "Decision", "decide"]

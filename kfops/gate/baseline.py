@@ -15,7 +15,8 @@ from urllib.parse import quote, unquote
 
 from components.metrics_store.core import check_pipeline_name
 from components.shared.errors import InputError
-from components.shared.store import LAYOUT, open_store
+from components.shared.names import LAYOUT
+from components.shared.store import open_store
 
 BASELINES, HISTORY = "baselines", "history"
 

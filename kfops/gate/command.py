@@ -49,6 +49,7 @@ def add_parsers(commands: Any) -> None:
         action="store_true",
         help="write $GITHUB_STEP_SUMMARY and print a PR comment body with a hidden marker",
     )
+    gate.set_defaults(handler=gate_command)
 
     baseline = commands.add_parser("baseline", help="branch baselines of the performance gate")
     actions = baseline.add_subparsers(dest="baseline_command", required=True, metavar="ACTION")
@@ -63,6 +64,7 @@ def add_parsers(commands: Any) -> None:
         sub.add_argument("--pipeline", default=None, help="default: [tool.kfops.gate] pipeline or training")
         sub.add_argument("--branch", default=None, help="default: [tool.kfops.gate] baseline_branch or main")
         sub.add_argument("--store", help="store root (default: .kfops/store or $KFOPS_STORE)")
+        sub.set_defaults(handler=baseline_command)
 
 
 def print_outcome(outcome: GateOutcome, report_dir: Path, github: bool) -> None:

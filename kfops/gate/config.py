@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from components.champion.decide import METRICS, alpha_problem, tolerance_problem
 from components.shared.errors import InputError
+from components.shared.gate_stats.metrics import METRICS, alpha_problem, tolerance_problem
 
 
 @dataclass(frozen=True)

@@ -77,10 +77,7 @@ def load_predictions(uri: str) -> Predictions:
                 f"(first in row {int(missing_rows.to_numpy().argmax())})"
             )
     if ID in frame.columns:
-        if frame[ID].duplicated().any():
-            duplicate = frame[ID][frame[ID].duplicated()].iloc[0]
-            raise InputError(f"{uri}: id {duplicate} appears twice")
-        frame = frame.sort_values(ID, kind="stable").reset_index(drop=True)
+        frame = _sorted_by_id(frame, uri)
     score_columns = [c for c in frame.columns if str(c).startswith(SCORE_PREFIX)]
     classes = [str(c)[len(SCORE_PREFIX) :] for c in score_columns]
     if facts.get("classes") and sorted(map(str, facts["classes"])) == sorted(classes):
@@ -106,6 +103,27 @@ def load_predictions(uri: str) -> Predictions:
         ids=frame[ID].to_numpy() if ID in frame.columns else None,
         task=task_of(facts) if facts.get("task") else infer_task(frame[Y_TRUE].to_numpy()),
     )
+
+
+def _sorted_by_id(frame: pd.DataFrame, uri: str) -> pd.DataFrame:
+    """Rows in ``id`` order, refusing duplicate ids.
+
+    Ids are unique, so any sort gives the same order; one ``argsort`` of the id
+    column finds both the order and (as equal neighbours) any duplicate, and a file
+    already in id order is not copied at all.
+    """
+    ids = frame[ID].to_numpy()
+    if ids.dtype.kind not in "iu":  # text, mixed or float (NaN) ids: pandas orders and hashes them
+        if frame[ID].duplicated().any():
+            raise InputError(f"{uri}: id {frame[ID][frame[ID].duplicated()].iloc[0]} appears twice")
+        return frame.sort_values(ID, kind="stable").reset_index(drop=True)
+    already_sorted = bool((ids[1:] >= ids[:-1]).all())
+    order = None if already_sorted else np.argsort(ids)
+    ordered = ids if order is None else ids[order]
+    repeated = ordered[1:] == ordered[:-1]
+    if repeated.any():
+        raise InputError(f"{uri}: id {ordered[1:][repeated][0]} appears twice")
+    return frame if order is None else frame.take(order).reset_index(drop=True)
 
 
 def comparable(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from components.champion.decide import Decision
+from components.shared.gate_stats.decide import Decision
 from kfops.files import output_dir, write_atomically
 from kfops.gate.config import MetricRule
 

@@ -9,9 +9,11 @@ from typing import Any
 
 import pandas as pd
 
-from components.champion.decide import METRICS, decide
 from components.shared.errors import InputError
-from components.shared.store import LAYOUT, open_store
+from components.shared.gate_stats.decide import decide
+from components.shared.gate_stats.metrics import METRICS
+from components.shared.names import LAYOUT
+from components.shared.store import open_store
 from components.shared.tasks import REGRESSION
 from kfops.gate.baseline import find_baseline
 from kfops.gate.config import GateConfig

@@ -8,11 +8,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from components.champion.core import DEFAULT_RULES, Challenge, challenge, parse_rules
+from components.champion.core import (
+    DEFAULT_RULES,
+    Challenge,
+    challenge,
+    parse_rules,
+    promotion_record,
+    rules_for,
+)
 from components.champion.io import (
     ChampionMoved,
     history,
@@ -95,6 +104,14 @@ def test_records_of_different_examples_are_refused() -> None:
     other[ID] = other[ID] + 100
     with pytest.raises(InputError, match="different examples"):
         challenge(_record(truth, truth), other, ["0", "1"], ["0", "1"], parse_rules(""))
+
+
+def test_records_with_the_same_ids_but_other_true_labels_are_refused() -> None:
+    # Same ids, one relabelled example: not the same evaluation set, so no paired test.
+    truth = [0, 1] * 10
+    relabelled = [1 - truth[0], *truth[1:]]
+    with pytest.raises(InputError, match="different examples"):
+        challenge(_record(truth, truth), _record(relabelled, truth), ["0", "1"], ["0", "1"], parse_rules(""))
 
 
 def test_score_rules_need_the_same_classes() -> None:
@@ -259,6 +276,35 @@ def test_a_promotion_that_lost_a_race_is_refused_and_history_stays_consistent(
     assert read_champion(open_store(store), "m")["version"] == "v2-same"  # type: ignore[index]
 
 
+def test_a_run_that_loses_the_race_challenges_the_new_champion_before_promoting(
+    store_with_models: Stored, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through run_champion's retry loop: someone promotes v2-same between v1-good's
+    challenge (against no champion) and its promotion; v1-good is then challenged
+    against v2-same, and only that verdict decides."""
+    from components.champion import io as champion_io
+
+    s = store_with_models
+    real = champion_io.record_promotion
+    calls = []
+
+    def interloper_first(
+        store: Any, record: dict[str, Any], current: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        calls.append(record["version"])
+        if len(calls) == 1:  # another run promotes v2-same just before v1-good's write
+            set_champion(s.store, "m", "v2-same", action="promote")
+        return real(store, record, current)
+
+    monkeypatch.setattr(champion_io, "record_promotion", interloper_first)
+    outcome = s.challenge("v1-good")
+    challenge = read_challenge(s.store, "m", "v1-good")
+    assert challenge is not None and challenge["champion"] == "v2-same"  # re-challenged the winner
+    versions = [r["version"] for r in history(s.store, "m")]
+    assert versions == (["v2-same", "v1-good"] if outcome.promote else ["v2-same"])
+    assert calls[0] == "v1-good" and calls.count("v1-good") == (2 if outcome.promote else 1)
+
+
 def test_a_champion_that_cannot_score_the_candidates_data_is_kept_and_says_why(
     tmp_path: Path, chain: Callable[..., dict[str, Path]]
 ) -> None:
@@ -277,3 +323,74 @@ def test_a_champion_that_cannot_score_the_candidates_data_is_kept_and_says_why(
     assert not outcome.promote and outcome.reason.startswith("not comparable")
     assert read_champion(open_store(str(store)), "m")["version"] == "v1"  # type: ignore[index]
     assert set_champion(str(store), "m", "v2", action="promote")["version"] == "v2"  # by hand, recorded
+
+
+def test_two_unknown_keys_name_the_first_in_order() -> None:
+    with pytest.raises(InputError, match=r"unknown key 'alfa'$"):
+        parse_rules('[{"metric": "accuracy", "zeta": 1, "alfa": 2}]')
+
+
+def test_rules_apply_to_their_task_and_a_task_without_rules_gets_its_default() -> None:
+    both = parse_rules('[{"metric": "accuracy", "tolerance": 0.01}, {"metric": "mae", "tolerance": 0.5}]')
+    assert [r.metric for r in rules_for(both, "classification")] == ["accuracy"]
+    assert [r.metric for r in rules_for(both, "regression")] == ["mae"]
+    only_accuracy = parse_rules('[{"metric": "macro_f1"}]')
+    assert [r.metric for r in rules_for(only_accuracy, "regression")] == ["rmse"]  # the default's
+    assert [r.metric for r in rules_for(parse_rules('[{"metric": "mae"}]'), "classification")] == ["accuracy"]
+
+
+def test_a_regressor_is_challenged_on_errors_not_labels() -> None:
+    rng = np.random.default_rng(3)
+    truth = rng.normal(size=400)
+    champion = pd.DataFrame({ID: range(400), Y_TRUE: truth, Y_PRED: truth + rng.normal(scale=0.1, size=400)})
+    worse = champion.assign(**{Y_PRED: truth + rng.normal(scale=0.5, size=400)})
+    refused = challenge(champion, worse, [], [], parse_rules(""), task="regression")
+    assert not refused.promote and refused.reason.startswith("rmse regressed")
+    kept = challenge(champion, champion, [], [], parse_rules(""), task="regression")
+    assert kept.promote and [d.metric for d in kept.decisions] == ["rmse"]
+
+
+def test_score_rules_need_the_same_classes_in_either_order() -> None:
+    truth = [0, 1] * 10
+    with pytest.raises(InputError, match="champion classes"):
+        challenge(
+            _record(truth, truth),
+            _record(truth, truth),
+            ["0", "2"],
+            ["0", "1"],
+            parse_rules('[{"metric": "roc_auc"}]'),
+        )
+
+
+def test_the_first_regressed_rule_is_the_reason() -> None:
+    truth = [0, 1] * 100
+    worse = _record(truth, [1 - t if i % 3 == 0 else t for i, t in enumerate(truth)])
+    rules = parse_rules('[{"metric": "macro_f1"}, {"metric": "accuracy"}]')
+    refused = challenge(_record(truth, truth), worse, ["0", "1"], ["0", "1"], rules)
+    assert [d.regressed for d in refused.decisions] == [True, True]
+    assert refused.reason.startswith("macro_f1 regressed")
+
+
+def test_a_verdict_follows_the_decision_unless_given() -> None:
+    assert Challenge(True, "r").verdict == "promoted" and Challenge(False, "r").verdict == "kept"
+    assert Challenge(False, "r", verdict="not comparable").verdict == "not comparable"
+    with pytest.raises(AttributeError):
+        Challenge(True, "r").promote = False  # type: ignore[misc]  # outcomes are facts, not state
+
+
+def test_a_promotion_record_keeps_the_decisions_it_was_given() -> None:
+    common = dict(
+        model_name="m",
+        version="v",
+        uri="u",
+        metrics={},
+        previous=None,
+        action="promote",
+        reason="r",
+        actor="a",
+        at="t",
+    )
+    assert promotion_record(**common, decisions=[{"metric": "accuracy"}])["decisions"] == [
+        {"metric": "accuracy"}
+    ]
+    assert promotion_record(**common)["decisions"] == []

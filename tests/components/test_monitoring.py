@@ -14,7 +14,14 @@ import pytest
 
 from components.champion.io import run_champion
 from components.model_storage.io import store_model
-from components.monitoring.core import MonitorSettings, decide_retrain, floor
+from components.monitoring.core import (
+    MonitorSettings,
+    WindowVerdict,
+    decide_retrain,
+    floor,
+    judge_window,
+    retrain_decision,
+)
 from components.monitoring.io import list_windows, run_monitoring
 from components.shared.drift import population_stability, psi, reference_profile
 from components.shared.errors import InputError
@@ -79,6 +86,66 @@ def test_floor_is_the_higher_of_threshold_and_champion_minus_tolerance() -> None
     assert floor(MonitorSettings(threshold=0.5, tolerance=0.05), None) == 0.5
 
 
+def test_a_window_below_the_champion_by_more_than_the_tolerance_is_below() -> None:
+    rule = MonitorSettings(metric="accuracy", tolerance=0.05)
+    verdict = judge_window(rule, {"accuracy": 0.90, "macro_f1": 0.5}, {"accuracy": 0.98})
+    assert verdict == WindowVerdict(
+        metric="accuracy",
+        value=0.90,
+        champion_value=0.98,
+        floor=pytest.approx(0.93),
+        higher_is_better=True,
+        below=True,
+    )
+    assert not judge_window(rule, {"accuracy": 0.95}, {"accuracy": 0.98}).below
+
+
+def test_an_error_metric_is_judged_against_a_ceiling() -> None:
+    rule = MonitorSettings(metric="rmse", threshold=0.0, tolerance=0.1)
+    verdict = judge_window(rule, {"rmse": 1.25}, {"rmse": 1.0})
+    assert verdict.floor == pytest.approx(1.1) and verdict.below and not verdict.higher_is_better
+    assert not judge_window(rule, {"rmse": 1.05}, {"rmse": 1.0}).below
+    unbounded = judge_window(rule, {"rmse": 9.0}, {})  # neither a threshold nor the champion's value
+    assert unbounded.floor == float("inf") and unbounded.champion_value is None and not unbounded.below
+
+
+def test_a_window_verdict_is_the_window_records_fields_in_order() -> None:
+    verdict = judge_window(MonitorSettings(metric="accuracy", threshold=0.5), {"accuracy": 0.4}, {})
+    assert verdict.to_dict() == {
+        "metric": "accuracy",
+        "value": 0.4,
+        "champion_value": None,
+        "floor": 0.5,
+        "higher_is_better": True,
+        "below": True,
+    }
+    assert list(verdict.to_dict()) == [
+        "metric",
+        "value",
+        "champion_value",
+        "floor",
+        "higher_is_better",
+        "below",
+    ]
+
+
+def test_a_metric_the_window_does_not_define_is_named() -> None:
+    with pytest.raises(InputError, match=r"metric 'roc_auc' is not defined .*use one of accuracy, macro_f1"):
+        judge_window(MonitorSettings(metric="roc_auc"), {"macro_f1": 0.5, "accuracy": 0.6}, {})
+
+
+def test_the_decision_counts_only_the_current_champions_windows_and_this_one() -> None:
+    # The previous champion's decline, then this window of the new champion.
+    recorded = [{**w, "champion_version": "v1"} for w in _windows(True, True)]
+    mine = {"as_of": _day(2).isoformat(), "below": True, "champion_version": "v2"}
+    decision = retrain_decision(mine, recorded, [], _day(2), RULE)
+    assert decision.below == 1 and decision.considered == 1 and not decision.retrain
+    recorded.append(
+        {"as_of": _day(1).isoformat(), "below": True, "champion_version": "v2", "input_fingerprint": "x"}
+    )
+    assert retrain_decision(mine, recorded, [], _day(2), RULE).retrain  # 2 of v2's last 3
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
@@ -106,6 +173,76 @@ def test_psi_is_zero_for_the_same_distribution_and_large_for_a_shift() -> None:
     assert stable["x"] < 0.02 and stable["c"] < 0.01
     assert moved["x"] > 0.25 and moved["c"] > 0.25  # an unseen category lands in the "other" bin
     assert psi([0.5, 0.5], [0.5, 0.5]) == 0.0
+
+
+def test_numeric_profiles_use_the_training_deciles() -> None:
+    values = np.arange(1000, dtype=float)
+    profile = reference_profile(pd.DataFrame({"x": values}), ["x"], [])["x"]
+    assert profile["edges"] == pytest.approx(list(np.quantile(values, np.arange(1, 10) / 10)))
+    assert profile["expected"] == pytest.approx([0.1] * 10)
+
+
+def test_a_wider_spread_with_the_same_centre_is_drift() -> None:
+    # Deciles see the tails move; a split at the median alone would see nothing.
+    rng = np.random.default_rng(1)
+    profile = reference_profile(pd.DataFrame({"x": rng.normal(size=20_000)}), ["x"], [])
+    wider = population_stability(profile, pd.DataFrame({"x": rng.normal(scale=2.0, size=20_000)}))
+    assert wider["x"] > 0.25
+
+
+def test_psi_is_the_sum_of_share_change_times_log_ratio() -> None:
+    expected = (0.25 - 0.5) * np.log(0.25 / 0.5) + (0.75 - 0.5) * np.log(0.75 / 0.5)
+    assert psi([0.5, 0.5], [0.25, 0.75]) == pytest.approx(expected)
+
+
+def test_a_window_entirely_below_the_first_decile_is_binned_in_full() -> None:
+    profile = reference_profile(pd.DataFrame({"x": np.arange(100.0)}), ["x"], [])
+    assert len(profile["x"]["expected"]) == len(profile["x"]["edges"]) + 1 == 10
+    low = population_stability(profile, pd.DataFrame({"x": [-5.0] * 50}))
+    expected_psi = (1 - 0.1) * np.log(1 / 0.1) + 9 * (1e-4 - 0.1) * np.log(1e-4 / 0.1)
+    assert low["x"] == round(expected_psi, 6)
+
+
+def test_columns_without_numbers_are_not_profiled_and_do_not_stop_the_others() -> None:
+    frame = pd.DataFrame({"empty": [None, "n/a", None], "single": [None, None, 3.0], "x": [1.0, 2.0, 3.0]})
+    profile = reference_profile(frame, ["empty", "single", "x"], [])
+    assert sorted(profile) == ["single", "x"]  # one number is enough
+    assert profile["single"] == {"kind": "numeric", "edges": [3.0], "expected": [0.0, 1.0]}
+
+
+def test_a_feature_missing_from_the_window_is_skipped_and_the_rest_measured() -> None:
+    profile = reference_profile(pd.DataFrame({"a": np.arange(50.0), "b": np.arange(50.0)}), ["a", "b"], [])
+    assert list(population_stability(profile, pd.DataFrame({"b": np.arange(50.0)}))) == ["b"]
+
+
+def test_only_the_fifty_most_frequent_categories_are_kept() -> None:
+    values = [f"c{i:02d}" for i in range(60) for _ in range(60 - i)]  # c00 most frequent
+    profile = reference_profile(pd.DataFrame({"c": values}), [], ["c"])["c"]
+    assert profile["categories"] == [f"c{i:02d}" for i in range(50)]
+    assert len(profile["expected"]) == 51 and profile["expected"][-1] == pytest.approx(55 / len(values))
+
+
+def test_a_category_absent_from_the_window_has_a_share_of_zero() -> None:
+    profile = reference_profile(pd.DataFrame({"c": ["a", "b"] * 10}), [], ["c"])
+    only_a = population_stability(profile, pd.DataFrame({"c": ["a"] * 10}))
+    expected_psi = (1 - 0.5) * np.log(1 / 0.5) + (1e-4 - 0.5) * np.log(1e-4 / 0.5)  # "other" 0 in both
+    assert only_a["c"] == round(expected_psi, 6)
+
+
+def test_a_window_of_one_row_or_none_gives_finite_shares() -> None:
+    profile = reference_profile(pd.DataFrame({"x": np.arange(100.0), "c": ["a", "b"] * 50}), ["x"], ["c"])
+    one = population_stability(profile, pd.DataFrame({"x": [-5.0], "c": ["a"]}))
+    assert one["x"] == round((1 - 0.1) * np.log(1 / 0.1) + 9 * (1e-4 - 0.1) * np.log(1e-4 / 0.1), 6)
+    assert one["c"] == round((1 - 0.5) * np.log(1 / 0.5) + (1e-4 - 0.5) * np.log(1e-4 / 0.5), 6)
+    none = population_stability(
+        profile, pd.DataFrame({"x": pd.Series([], dtype=float), "c": pd.Series([], dtype=str)})
+    )
+    assert all(np.isfinite(v) for v in none.values())  # every bin empty: each share 0, not 0/0
+
+
+def test_psi_refuses_distributions_of_different_bins() -> None:
+    with pytest.raises(ValueError):
+        psi([0.5, 0.5], [1.0])
 
 
 @pytest.fixture

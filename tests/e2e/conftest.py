@@ -28,7 +28,8 @@ from typing import Any
 import pytest
 
 from components.images import DEFAULT_REGISTRY, image
-from kfops.images import components_of_pipelines
+from components.shared.names import CI_SERVICE_ACCOUNT
+from kfops.images.plan import components_of_pipelines
 from tests.e2e import harness as h
 
 #: The pipelines the suite runs on the cluster (their images are built and loaded; the others
@@ -37,7 +38,6 @@ RUN_PIPELINES = ("training", "monitoring")
 
 E2E_DIR = Path(__file__).resolve().parent
 KFOPS = [sys.executable, "-m", "kfops"]
-CI_SERVICE_ACCOUNT = "kfops-ci"  # the overlay's CI ServiceAccount (infra.kubernetes_objects default)
 DEPLOYER = "kfops-e2e-deployer"  # the user the suite impersonates, in the deployers group
 _REASON_KEY = pytest.StashKey[str]()
 _ACTIVE: dict[str, Any] = {}  # the session's Kubectl and log directory, for the report hook
@@ -304,7 +304,7 @@ def _copy_store_secret(kubectl: h.Kubectl, namespace: str) -> None:
 
 def _wait_for_poddefault_webhook(kubectl: h.Kubectl, namespace: str) -> None:
     """Until a pod labelled for KFP access is admitted with the token volume (server-side dry run)."""
-    from infra.kubernetes_objects import PIPELINES_AUDIENCE
+    from components.shared.names import PIPELINES_AUDIENCE
 
     def mutated() -> bool:
         result = kubectl(
@@ -430,13 +430,13 @@ class Tokens:
         """A token of the CI ServiceAccount, requested as a member of the deployers group (the
         identity ``--token-from-eks`` maps the deploy role to), so the overlay's token-minter
         Role is what allows it; audience and lifetime as ``kfops.auth`` requests them."""
-        from infra.kubernetes_objects import DEPLOYERS_GROUP
-        from kfops.auth import AUDIENCE, EXPIRATION_SECONDS
+        from components.shared.names import DEPLOYERS_GROUP, PIPELINES_AUDIENCE
+        from kfops.auth import EXPIRATION_SECONDS
 
         return self.kubectl.create_token(
             self.namespace,
             CI_SERVICE_ACCOUNT,
-            audience=AUDIENCE,
+            audience=PIPELINES_AUDIENCE,
             seconds=seconds or EXPIRATION_SECONDS,
             as_user=DEPLOYER,
             as_groups=(DEPLOYERS_GROUP,),

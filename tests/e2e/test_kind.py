@@ -15,11 +15,10 @@ from typing import Any
 import pytest
 import yaml
 
-from infra.kubernetes_objects import DEPLOYERS_GROUP, PIPELINES_AUDIENCE, TOKEN_DIR
+from components.shared.names import CI_SERVICE_ACCOUNT, DEPLOYERS_GROUP, PIPELINES_AUDIENCE, TOKEN_DIR
 from kfops.auth import EXPIRATION_SECONDS
 from tests.e2e import harness as h
 from tests.e2e.conftest import (
-    CI_SERVICE_ACCOUNT,
     DEPLOYER,
     Deploy,
     ObjectStore,

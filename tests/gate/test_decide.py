@@ -11,8 +11,8 @@ from scipy import optimize, special
 from scipy import stats as st
 from sklearn.metrics import f1_score, log_loss, roc_auc_score
 
-from components.champion import stats
 from components.shared.errors import InputError
+from components.shared.gate_stats.roc_auc import macro_roc_auc_test, roc_auc_test
 from kfops.gate import decide
 
 # --- helpers ------------------------------------------------------------------------------
@@ -369,8 +369,8 @@ def test_macro_roc_auc_test_with_two_classes_is_delongs_binary_test() -> None:
     y = binary_labels(300)
     score_b = np.round(binary_scores(y, seed=18, separation=1.0), 2)
     score_c = np.round(binary_scores(y, seed=19, separation=0.7), 2)
-    binary = stats.roc_auc_test(y == 1, score_b, score_c, tolerance=0.01, alpha=0.05)
-    macro = stats.macro_roc_auc_test(
+    binary = roc_auc_test(y == 1, score_b, score_c, tolerance=0.01, alpha=0.05)
+    macro = macro_roc_auc_test(
         y,
         np.column_stack([1 - score_b, score_b]),
         np.column_stack([1 - score_c, score_c]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import log_loss
 
-from components.champion.decide import decide
+from components.shared.gate_stats.decide import decide
 
 
 def test_the_gates_log_loss_equals_scikit_learns_with_a_zero_probability() -> None:

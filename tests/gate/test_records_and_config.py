@@ -113,6 +113,30 @@ def test_duplicate_id_message_shows_the_id_as_written(tmp_path: Path) -> None:
     assert str(info.value).endswith(": id 7 appears twice")
 
 
+@pytest.mark.parametrize(
+    ("ids", "order"),
+    [
+        (["3", "1", "2"], [1, 2, 3]),  # integer ids, shuffled: sorted by a numpy argsort
+        (["1", "2", "3"], [1, 2, 3]),  # already in order: kept as read
+        (["b", "c", "a"], ["a", "b", "c"]),  # text ids: sorted by pandas
+    ],
+)
+def test_rows_come_back_in_id_order_with_their_values(tmp_path: Path, ids: list[str], order: list) -> None:
+    rows = "".join(f"{i},t{i},p{i}\n" for i in ids)
+    loaded = load_predictions(write_csv(tmp_path / "p.csv", "id,y_true,y_pred\n" + rows))
+    assert [str(i) for i in loaded.ids] == [str(i) for i in order]
+    assert list(loaded.y_true) == [f"t{i}" for i in order]  # each row moved whole
+    assert list(loaded.y_pred) == [f"p{i}" for i in order]
+
+
+@pytest.mark.parametrize(
+    "text", ["id,y_true,y_pred\n1,a,a\n3,b,b\n3,a,b\n", "id,y_true,y_pred\nx,a,a\ny,b,b\nx,a,b\n"]
+)
+def test_a_repeated_id_is_refused_in_order_or_not_numeric_or_not(tmp_path: Path, text: str) -> None:
+    with pytest.raises(InputError, match=r": id (3|x) appears twice$"):
+        load_predictions(write_csv(tmp_path / "p.csv", text))
+
+
 def test_unreadable_parquet_raises_input_error(tmp_path: Path) -> None:
     path = tmp_path / "p.parquet"
     path.write_bytes(b"this is not parquet at all")

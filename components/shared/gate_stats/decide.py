@@ -9,35 +9,17 @@ from typing import Any
 
 import numpy as np
 
-from components.champion import stats
 from components.shared.errors import InputError
-from components.shared.tasks import CLASSIFICATION, REGRESSION
+from components.shared.gate_stats.accuracy import accuracy_test
+from components.shared.gate_stats.log_loss import log_loss_test
+from components.shared.gate_stats.macro_f1 import macro_f1_test
+from components.shared.gate_stats.metrics import METRICS, MetricSpec
+from components.shared.gate_stats.paired import PairedTest
+from components.shared.gate_stats.regression import mae_test, r2_test, rmse_test
+from components.shared.gate_stats.roc_auc import macro_roc_auc_test, roc_auc_test
+from components.shared.tasks import REGRESSION
 
-
-@dataclass(frozen=True)
-class MetricSpec:
-    """How a metric is compared, and for which task."""
-
-    higher_is_better: bool
-    needs_scores: bool
-    task: str = CLASSIFICATION
-
-
-METRICS: dict[str, MetricSpec] = {
-    "accuracy": MetricSpec(higher_is_better=True, needs_scores=False),
-    "macro_f1": MetricSpec(higher_is_better=True, needs_scores=False),
-    "roc_auc": MetricSpec(higher_is_better=True, needs_scores=True),
-    "log_loss": MetricSpec(higher_is_better=False, needs_scores=True),
-    "rmse": MetricSpec(higher_is_better=False, needs_scores=False, task=REGRESSION),
-    "mae": MetricSpec(higher_is_better=False, needs_scores=False, task=REGRESSION),
-    "r2": MetricSpec(higher_is_better=True, needs_scores=False, task=REGRESSION),
-}
-_REGRESSION_TESTS = {"rmse": stats.rmse_test, "mae": stats.mae_test, "r2": stats.r2_test}
-
-
-def metrics_for(task: str) -> tuple[str, ...]:
-    """The metrics that apply to a task's models."""
-    return tuple(name for name, spec in METRICS.items() if spec.task == task)
+_REGRESSION_TESTS = {"rmse": rmse_test, "mae": mae_test, "r2": r2_test}
 
 
 def _numbers(values: Any, name: str) -> np.ndarray:
@@ -48,36 +30,6 @@ def _numbers(values: Any, name: str) -> np.ndarray:
     if not np.isfinite(array).all():
         raise InputError(f"{name} holds a missing or infinite value")
     return array
-
-
-#: Metrics bounded to [0, 1]: a tolerance of 1 or more could never be exceeded.
-BOUNDED_METRICS = ("accuracy", "macro_f1", "roc_auc")
-
-
-def tolerance_problem(metric: str, tolerance: object) -> str | None:
-    """Why ``tolerance`` is no usable absolute tolerance for ``metric`` (``None`` when it is).
-
-    Bounded metrics (accuracy, F1, AUC) take ``0 <= tolerance < 1``; log loss and
-    error-like metrics any finite ``tolerance >= 0``.
-    """
-    if isinstance(tolerance, bool) or not isinstance(tolerance, int | float):
-        return f"must be a number, got {tolerance!r}"
-    if not math.isfinite(tolerance):
-        return f"must be finite, got {tolerance}"
-    if metric in BOUNDED_METRICS and not 0 <= tolerance < 1:
-        return f"must be >= 0 and < 1 for {metric} (absolute, like the metric), got {tolerance}"
-    if tolerance < 0:
-        return f"must be >= 0, got {tolerance}"
-    return None
-
-
-def alpha_problem(alpha: object) -> str | None:
-    """Why ``alpha`` is no usable test level (``None`` when it is in (0, 0.5))."""
-    if isinstance(alpha, bool) or not isinstance(alpha, int | float):
-        return f"must be a number, got {alpha!r}"
-    if not 0 < alpha < 0.5:  # also false for NaN
-        return f"must be in (0, 0.5), got {alpha}"
-    return None
 
 
 @dataclass(frozen=True)
@@ -234,9 +186,9 @@ def decide(
     )
 
     if metric == "accuracy":
-        result = stats.accuracy_test(base == truth, cand == truth, tolerance=tolerance, alpha=alpha)
+        result = accuracy_test(base == truth, cand == truth, tolerance=tolerance, alpha=alpha)
     elif metric == "macro_f1":
-        result = stats.macro_f1_test(truth, base, cand, len(names), tolerance=tolerance, alpha=alpha)
+        result = macro_f1_test(truth, base, cand, len(names), tolerance=tolerance, alpha=alpha)
     else:
         if baseline_score is None or candidate_score is None:
             raise InputError(f"{metric} needs baseline and candidate scores (probabilities)")
@@ -245,13 +197,13 @@ def decide(
         true_index = truth
         if metric == "log_loss":
             rows = np.arange(n)
-            result = stats.log_loss_test(
+            result = log_loss_test(
                 score_b[rows, true_index], score_c[rows, true_index], tolerance=tolerance, alpha=alpha
             )
         else:
             try:
                 if len(names) == 2:
-                    result = stats.roc_auc_test(
+                    result = roc_auc_test(
                         true_index == 1, score_b[:, 1], score_c[:, 1], tolerance=tolerance, alpha=alpha
                     )
                 else:  # macro one-vs-rest, as scikit-learn's multi_class="ovr", average="macro"
@@ -261,7 +213,7 @@ def decide(
                             "roc_auc (one-vs-rest) needs every class in the evaluation set; "
                             f"class {names[int(np.argmin(counts))]!r} has no example"
                         )
-                    result = stats.macro_roc_auc_test(
+                    result = macro_roc_auc_test(
                         true_index, score_b, score_c, tolerance=tolerance, alpha=alpha
                     )
             except ValueError as exc:
@@ -270,7 +222,7 @@ def decide(
 
 
 def _decision(
-    metric: str, spec: MetricSpec, result: stats.PairedTest, n: int, tolerance: float, alpha: float
+    metric: str, spec: MetricSpec, result: PairedTest, n: int, tolerance: float, alpha: float
 ) -> Decision:
     return Decision(
         metric=metric,

@@ -22,44 +22,17 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata
-import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from components.images import (
-    COMPONENTS_DIR,
-    EXTRA_INPUTS,
-    MODEL_IMAGES,
-    component_names,
-    estimator_modules,
-    image_inputs,
-)
+from components.images import COMPONENTS_DIR, image_inputs
+from kfops.images.imports import Use, absolute_module, uses_in
+from kfops.images.lock import locked_distributions, normalize
 
 #: What kfp's lightweight-component command puts before the wrapper's source.
 KFP_PREAMBLE = "import kfp\nfrom kfp import dsl\nfrom kfp.dsl import *\nfrom typing import *\n"
-_REQUIREMENT = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==", re.M)
-
-
-def normalize(distribution: str) -> str:
-    """PEP 503 name: ``Scikit_Learn`` -> ``scikit-learn``."""
-    return re.sub(r"[-_.]+", "-", distribution).lower()
-
-
-def locked_distributions(component: str, root: Path = COMPONENTS_DIR) -> set[str]:
-    """Distributions the image installs (from its requirements.txt)."""
-    return {normalize(m) for m in _REQUIREMENT.findall((root / component / "requirements.txt").read_text())}
-
-
-@dataclass
-class Use:
-    """Something a reached module needs: a module, or package data (``kind == "data"``)."""
-
-    name: str
-    where: str  # "components/x/y.py:12"
-    kind: str = "module"
-    data: str = ""  # for kind "data": the path under the package
 
 
 @dataclass
@@ -77,89 +50,6 @@ class Reach:
         return [
             entry for entry in declared if not any(r == entry or r.startswith(entry + "/") for r in reached)
         ]
-
-
-def _optional(handlers: list[ast.ExceptHandler]) -> bool:
-    names = set()
-    for handler in handlers:
-        if handler.type is None:
-            return True
-        for node in ast.walk(handler.type):
-            if isinstance(node, ast.Name):
-                names.add(node.id)
-            elif isinstance(node, ast.Attribute):
-                names.add(node.attr)
-    return bool(names & {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
-
-
-def _type_checking(test: ast.expr) -> bool:
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
-    )
-
-
-def _literal(node: ast.expr) -> str | None:
-    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
-
-
-def _is_call_to(node: ast.Call, name: str) -> bool:
-    func = node.func
-    return (isinstance(func, ast.Attribute) and func.attr == name) or (
-        isinstance(func, ast.Name) and func.id == name
-    )
-
-
-def uses_in(nodes: Iterable[ast.AST], module: str, where: str, is_package: bool = False) -> list[Use]:
-    """Every import (and package-data read) in ``nodes``, as seen from ``module``."""
-    found: list[Use] = []
-
-    def visit(node: ast.AST) -> None:
-        if isinstance(node, ast.If) and _type_checking(node.test):
-            for branch in node.orelse:
-                visit(branch)
-            return
-        if isinstance(node, ast.Try) and _optional(node.handlers):
-            for part in [*node.handlers, *node.orelse, *node.finalbody]:
-                visit(part)
-            return
-        line = f"{where}:{getattr(node, 'lineno', 0)}"
-        if isinstance(node, ast.Import):
-            found.extend(Use(alias.name, line) for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = _absolute(node, module, is_package)
-            if base != "__future__":
-                found.append(Use(base, line))
-                # `from pkg import name` may import the submodule pkg.name, or reach pkg's symbol name
-                found.extend(Use(f"{base}.{a.name}", line, kind="maybe") for a in node.names if a.name != "*")
-        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) and isinstance(node.left, ast.Call):
-            call = node.left
-            if _is_call_to(call, "files") and call.args and _literal(call.args[0]) and _literal(node.right):
-                found.append(
-                    Use(_literal(call.args[0]) or "", line, kind="data", data=_literal(node.right) or "")
-                )
-                for inner in ast.iter_child_nodes(call):
-                    visit(inner)
-                return
-        elif isinstance(node, ast.Call) and node.args and _literal(node.args[0]):
-            if _is_call_to(node, "files"):
-                found.append(Use(_literal(node.args[0]) or "", line, kind="data"))
-            elif _is_call_to(node, "import_module"):
-                found.append(Use(_literal(node.args[0]) or "", line))
-        for inner in ast.iter_child_nodes(node):
-            visit(inner)
-
-    for start in nodes:
-        visit(start)
-    return found
-
-
-def _absolute(node: ast.ImportFrom, module: str, is_package: bool) -> str:
-    base = node.module or ""
-    if node.level:
-        package = module.split(".") if is_package else module.split(".")[:-1]
-        package = package[: len(package) - node.level + 1]
-        base = ".".join([*package, *([base] if base else [])])
-    return base
 
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -283,7 +173,7 @@ def follow(
             if isinstance(statement, _DEFS):
                 info.defs[statement.name] = statement
             elif isinstance(statement, ast.ImportFrom):
-                base = _absolute(statement, name, is_package)
+                base = absolute_module(statement, name, is_package)
                 for alias in statement.names:
                     info.bindings[alias.asname or alias.name] = f"{base}:{alias.name}"
             elif isinstance(statement, ast.Import):
@@ -389,53 +279,3 @@ def _is_module(name: str, root: Path) -> bool:
         return _module_file(name, root) is not None or (root.joinpath(*name.split(".")[1:])).is_dir()
     except FileNotFoundError:
         return False
-
-
-def estimator_problems(
-    name: str,
-    *,
-    modules: tuple[str, ...] | None = None,
-    distributions: set[str] | None = None,
-    module_distributions: dict[str, list[str]] | None = None,
-) -> list[str]:
-    """An image that builds or unpickles the model (``MODEL_IMAGES``) must install the package
-    of every module ``[tool.kfops.estimators]`` allows: an estimator named by import path is
-    not reached by any import the code makes, only by ``joblib.load``."""
-    if name not in MODEL_IMAGES:
-        return []
-    installed = distributions if distributions is not None else locked_distributions(name)
-    mapping = (
-        module_distributions
-        if module_distributions is not None
-        else importlib.metadata.packages_distributions()
-    )
-    problems = []
-    for module in modules if modules is not None else estimator_modules():
-        top = module.split(".", 1)[0]
-        provided = sorted(normalize(d) for d in mapping.get(top, []))
-        if not set(provided) & installed:
-            problems.append(
-                f"pyproject.toml [tool.kfops.estimators]: {name} loads models whose estimator may come "
-                f"from {module}, but its image does not install {' or '.join(provided) or top}"
-            )
-    return problems
-
-
-def check_image(name: str) -> list[str]:
-    """A component's problems (none when its image holds what its task reaches), including
-    declared extra paths (``EXTRA_INPUTS``) that its task never reaches and, for the images
-    that load the model, a missing package of an allowed estimator module."""
-    reach = follow(name)
-    return (
-        reach.problems
-        + [
-            f"components/images.py: {name} copies {entry}, which its task never reaches"
-            for entry in reach.unused(EXTRA_INPUTS[name])
-        ]
-        + estimator_problems(name)
-    )
-
-
-def check_images() -> dict[str, list[str]]:
-    """Every component's problems (see ``check_image``)."""
-    return {name: check_image(name) for name in component_names()}

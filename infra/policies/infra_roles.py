@@ -1,10 +1,6 @@
-"""IAM policy documents, as plain dicts built from plain strings (no Pulumi, easy to lint).
+"""Policies of the infrastructure roles: ``pulumi preview`` (read only) and ``pulumi up``.
 
-Each permission policy is as narrow as its job: object actions on named prefixes
-of one bucket, ``ListBucket`` limited to those prefixes, ECR actions on this
-project's repositories. The one wildcard resource is ``ecr:GetAuthorizationToken``,
-which AWS only accepts on ``*``. The infrastructure roles (``pulumi preview`` and
-``pulumi up`` from CI) follow the same rule with name-prefix ARNs; ``infra_apply`` is
+They follow the rule of every other role with name-prefix ARNs; ``infra_apply`` is
 admin-like by nature (it writes IAM policies) and says so.
 """
 
@@ -13,184 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from components.shared.store import LAYOUT
-
-Policy = dict[str, Any]
-
-#: Prefixes pipeline pods read and write (KFP's root, then the store layout).
-PIPELINE_PREFIXES = (LAYOUT.pipelines, LAYOUT.data, LAYOUT.models, LAYOUT.metrics, LAYOUT.predictions)
-
-
-def _document(*statements: dict[str, Any]) -> Policy:
-    return {"Version": "2012-10-17", "Statement": list(statements)}
-
-
-@dataclass(frozen=True)
-class StoreAccess:
-    """Where a role's store access points: one bucket, the store's prefix in it, its KMS key.
-
-    Attributes:
-        bucket_arn: The artifact bucket.
-        prefix: The store's root inside the bucket ("" for the bucket root, else e.g. ``ml``):
-            every object ARN and ``s3:prefix`` value is under it, as ``open_store`` reads
-            ``s3://bucket/<prefix>``.
-        kms_key_arn: The bucket's KMS key ("" for SSE-S3).
-        region: The bucket's region (``kms:ViaService`` names S3 in it).
-    """
-
-    bucket_arn: str
-    prefix: str = ""
-    kms_key_arn: str = ""
-    region: str = ""
-
-    def path(self, area: str) -> str:
-        """The key prefix of one store area (``ml/models``, or ``models`` at the root)."""
-        return f"{self.prefix}/{area}" if self.prefix else area
-
-
-def _list_prefixes(sid: str, store: StoreAccess, prefixes: tuple[str, ...]) -> dict[str, Any]:
-    # s3:prefix is what ListObjects(V2) sends as Prefix; S3 authorizes HeadBucket as a
-    # ListBucket without one, so the store never probes with HeadBucket (store.py).
-    paths = [store.path(p) for p in prefixes]
-    return {
-        "Sid": sid,
-        "Effect": "Allow",
-        "Action": "s3:ListBucket",
-        "Resource": store.bucket_arn,
-        "Condition": {"StringLike": {"s3:prefix": [f"{p}/*" for p in paths] + [f"{p}/" for p in paths]}},
-    }
-
-
-def _objects(store: StoreAccess, prefixes: tuple[str, ...]) -> list[str]:
-    return [f"{store.bucket_arn}/{store.path(p)}/*" for p in prefixes]
-
-
-def _store_key(sid: str, store: StoreAccess, *, write: bool) -> list[dict[str, Any]]:
-    """With SSE-KMS, S3 calls KMS as the caller: GenerateDataKey to write, Decrypt to read.
-
-    Only through S3 in the bucket's region (``kms:ViaService``): the role cannot use the
-    key directly. The key policy must let IAM policies grant it (docs/runbook.md).
-    """
-    if not store.kms_key_arn:
-        return []
-    return [
-        {
-            "Sid": sid,
-            "Effect": "Allow",
-            "Action": ["kms:Decrypt", "kms:GenerateDataKey"] if write else "kms:Decrypt",
-            "Resource": store.kms_key_arn,
-            "Condition": {"StringEquals": {"kms:ViaService": f"s3.{store.region}.amazonaws.com"}},
-        }
-    ]
-
-
-def pipeline_pods(store: StoreAccess) -> Policy:
-    """IRSA policy of ``default-editor``: read/write the pipeline prefixes of the store."""
-    return _document(
-        _list_prefixes("ListPipelinePrefixes", store, PIPELINE_PREFIXES),
-        {
-            "Sid": "ReadWritePipelineObjects",
-            "Effect": "Allow",
-            "Action": ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
-            "Resource": _objects(store, PIPELINE_PREFIXES),
-        },
-        *_store_key("UseStoreKeyThroughS3", store, write=True),
-    )
-
-
-def kserve_models(store: StoreAccess) -> Policy:
-    """IRSA policy of KServe's ServiceAccount: read-only on the store's ``models/``."""
-    return _document(
-        _list_prefixes("ListModels", store, (LAYOUT.models,)),
-        {
-            "Sid": "ReadModels",
-            "Effect": "Allow",
-            "Action": "s3:GetObject",
-            "Resource": _objects(store, (LAYOUT.models,)),
-        },
-        *_store_key("ReadStoreKeyThroughS3", store, write=False),
-    )
-
-
-ECR_PUSH_ACTIONS = [
-    "ecr:BatchCheckLayerAvailability",
-    "ecr:BatchGetImage",
-    "ecr:CompleteLayerUpload",
-    "ecr:DescribeImages",
-    "ecr:InitiateLayerUpload",
-    "ecr:PutImage",
-    "ecr:UploadLayerPart",
-]
-
-
-def deploy(store: StoreAccess, repository_arns: list[str], cluster_arn: str, *, push: bool = True) -> Policy:
-    """The ``main`` workflow's role: push images, record runs and baselines, find the cluster.
-
-    ``models/`` is writable because the main workflow's gate run stores the model
-    version its baseline points at (immutable keys, conditional puts). With ``push`` false
-    (a stack that deploys what another stack built, e.g. prod) the role only sees which
-    images exist (``kfops deploy`` refuses a version whose image is missing): the registry
-    is shared, and that stack never writes to it.
-    """
-    images: list[dict[str, Any]] = (
-        [
-            {
-                "Sid": "EcrLogin",
-                "Effect": "Allow",
-                "Action": "ecr:GetAuthorizationToken",
-                "Resource": "*",  # AWS accepts no narrower resource for this action
-            },
-            {
-                "Sid": "PushComponentImages",
-                "Effect": "Allow",
-                "Action": ECR_PUSH_ACTIONS,
-                "Resource": repository_arns,
-            },
-        ]
-        if push
-        else [
-            {
-                "Sid": "SeeImages",
-                "Effect": "Allow",
-                "Action": "ecr:DescribeImages",
-                "Resource": repository_arns,
-            }
-        ]
-    )
-    return _document(
-        *images,
-        _list_prefixes("ListRunPrefixes", store, (LAYOUT.metrics, LAYOUT.models)),
-        {
-            "Sid": "ReadWriteMetrics",
-            "Effect": "Allow",
-            "Action": ["s3:GetObject", "s3:PutObject"],
-            "Resource": _objects(store, (LAYOUT.metrics,)),
-        },
-        {
-            "Sid": "StoreModelVersions",
-            "Effect": "Allow",
-            "Action": ["s3:GetObject", "s3:PutObject"],
-            "Resource": _objects(store, (LAYOUT.models,)),
-        },
-        *_store_key("UseStoreKeyThroughS3", store, write=True),
-        {"Sid": "FindCluster", "Effect": "Allow", "Action": "eks:DescribeCluster", "Resource": cluster_arn},
-    )
-
-
-def pull_request_checks(store: StoreAccess, repository_arns: list[str]) -> Policy:
-    """Pull requests' role: read baselines and evaluation records; see which images exist."""
-    return _document(
-        _list_prefixes("ListMetrics", store, (LAYOUT.metrics,)),
-        {
-            "Sid": "ReadMetrics",
-            "Effect": "Allow",
-            "Action": "s3:GetObject",
-            "Resource": _objects(store, (LAYOUT.metrics,)),
-        },
-        *_store_key("ReadStoreKeyThroughS3", store, write=False),
-        {"Sid": "SeeImages", "Effect": "Allow", "Action": "ecr:DescribeImages", "Resource": repository_arns},
-    )
-
+from infra.policies.documents import Policy, document
 
 #: Where the Pulumi DIY backend keeps stacks, locks, history and backups in its bucket.
 PULUMI_STATE_PREFIX = ".pulumi"
@@ -384,7 +203,7 @@ def infra_preview(scope: InfraScope) -> Policy:
     account; a same-repository PR's code runs with this role, so it stays this narrow.
     Kubernetes objects are previewed through the role's EKS access entry (view only).
     """
-    return _document(*_pulumi_state(scope, ["s3:GetObject"]))
+    return document(*_pulumi_state(scope, ["s3:GetObject"]))
 
 
 def infra_apply(scope: InfraScope, artifact_bucket_arn: str) -> Policy:
@@ -469,62 +288,4 @@ def infra_apply(scope: InfraScope, artifact_bucket_arn: str) -> Policy:
                 "Resource": scope.encryption_key_arn,
             },
         ]
-    return _document(*statements)
-
-
-def store_key_policy_statement(account: str, region: str) -> dict[str, Any]:
-    """The statement the bucket's KMS key policy needs (the key is not this program's).
-
-    A key policy must let IAM policies grant use of the key; this does it for exactly the
-    two actions S3 makes on a caller's behalf, and only through S3 in the bucket's region,
-    so the roles' own statements (``UseStoreKeyThroughS3``/``ReadStoreKeyThroughS3``) decide
-    who may. docs/runbook.md shows it for the example stack; tests/iam checks both.
-    """
-    return {
-        "Sid": "AllowAccountIamPoliciesToUseKeyThroughS3",
-        "Effect": "Allow",
-        "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
-        "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-        "Resource": "*",
-        "Condition": {
-            "StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com", "kms:CallerAccount": account}
-        },
-    }
-
-
-def deny_insecure_transport(bucket_arn: str) -> Policy:
-    """Bucket policy: refuse every request that does not use TLS."""
-    return _document(
-        {
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": [bucket_arn, f"{bucket_arn}/*"],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        }
-    )
-
-
-def web_identity_trust(provider_arn: str, issuer: str, subjects: list[str], audience: str) -> Policy:
-    """Trust policy for ``AssumeRoleWithWebIdentity`` with ``StringEquals`` on ``aud`` and ``sub``.
-
-    Args:
-        provider_arn: The IAM OIDC provider.
-        issuer: Issuer host and path without ``https://`` (the condition-key prefix).
-        subjects: Allowed ``sub`` values (exact matches, never wildcards).
-        audience: Required ``aud``.
-    """
-    return _document(
-        {
-            "Effect": "Allow",
-            "Principal": {"Federated": provider_arn},
-            "Action": "sts:AssumeRoleWithWebIdentity",
-            "Condition": {
-                "StringEquals": {
-                    f"{issuer}:aud": audience,
-                    f"{issuer}:sub": subjects[0] if len(subjects) == 1 else subjects,
-                }
-            },
-        }
-    )
+    return document(*statements)
