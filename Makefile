@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 .PHONY: e2e
 e2e:
 	./scripts/bootstrap
-	KFOPS_E2E=$(KFOPS_E2E) .venv/bin/pytest tests/e2e -m kind -v -rs $(PYTEST_ARGS)
+	KFOPS_E2E=$(KFOPS_E2E) .venv/bin/pytest tests/e2e -m kind -n 0 -v -rs $(PYTEST_ARGS)
 
 #   make mutation         mutation testing (cosmic-ray) of the modules in
 #                         benchmarks/mutation/modules.toml; writes docs/mutation.md. Hours for all;

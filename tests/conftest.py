@@ -174,9 +174,10 @@ def run_kfops(
 @pytest.fixture(scope="session")
 def champion_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A store after ``kfops run training --promote``: one model version, its records, and that
-    version as the first champion. Built once per session and shared by modules, so it is
-    read-only: a test that changes a store copies this one first (`copy_store`). Teardown
-    fails any test run that changed it."""
+    version as the first champion. Built once per session (per pytest-xdist worker: shared
+    across workers, one's probes could show in another's before/after digests) and shared by
+    modules, so it is read-only: a test that changes a store copies this one first
+    (`copy_store`). Teardown fails any test run that changed it."""
     home = tmp_path_factory.mktemp("champion-home")
     store = home / "store"
     store.mkdir()

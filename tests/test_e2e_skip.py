@@ -35,7 +35,7 @@ def _pytest_e2e(bin_dir: Path, **env: str) -> tuple[subprocess.CompletedProcess[
     clean = {k: v for k, v in os.environ.items() if not k.startswith("KFOPS_E2E")}
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", str(E2E), "-q", "-rs", "-p", "no:cacheprovider"],
+        [sys.executable, "-m", "pytest", str(E2E), "-q", "-rs", "-p", "no:cacheprovider", "-n", "0"],
         capture_output=True,
         text=True,
         timeout=300,

@@ -68,8 +68,10 @@ def load_settings() -> tuple[list[Module], list[str]]:
 
 
 def test_command(tests: tuple[str, ...]) -> str:
-    """The command cosmic-ray runs per mutant (random order off: the same tests each time)."""
+    """The command cosmic-ray runs per mutant (random order off: the same tests each time; one
+    process, not the two xdist workers of addopts)."""
     args = [PYTHON, "-m", "pytest", "-x", "-q", "--no-header", "-p", "no:cacheprovider", "-p", "no:randomly"]
+    args += ["-n", "0"]
     return " ".join(_quote(a) for a in (*args, *tests))
 
 
@@ -278,6 +280,7 @@ def run_faults() -> int:
         path.write_text(original.replace(fault["old"], fault["new"]))
         try:
             command = [PYTHON, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-p", "no:randomly"]
+            command += ["-n", "0"]  # one process, not addopts' two xdist workers
             outcome = subprocess.run([*command, *fault["tests"]], cwd=tree, env=env, capture_output=True)
         finally:
             path.write_text(original)
