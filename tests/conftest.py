@@ -262,7 +262,7 @@ def webhook() -> Iterator[tuple[str, list[dict[str, Any]], list[int]]]:
             pass  # a client that hangs up mid-request is the client's business, not stderr's
 
     server = QuietServer(("127.0.0.1", 0), Hook)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/hook", received, statuses
     finally:

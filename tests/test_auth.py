@@ -59,7 +59,7 @@ class _KubeApi(BaseHTTPRequestHandler):
 def kube_api() -> Iterator[str]:
     _KubeApi.seen = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), _KubeApi)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
 

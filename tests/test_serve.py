@@ -343,7 +343,7 @@ def _kubeconfig(path: Path, server: str) -> Path:
 def kube_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     _KubeApi.objects, _KubeApi.calls, _KubeApi.bodies, _KubeApi.on_create = {}, [], [], None
     server = ThreadingHTTPServer(("127.0.0.1", 0), _KubeApi)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}"
     monkeypatch.setenv("KUBECONFIG", str(_kubeconfig(tmp_path / "kubeconfig", url)))
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)

@@ -42,7 +42,7 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, type[_Flaky]]
     monkeypatch.setattr(sources, "HTTP_BACKOFF_SECONDS", 0.01)
     handler = type("Handler", (_Flaky,), {"failures": 0, "delay": 0.0, "calls": 0})
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}/data.csv", handler
     httpd.shutdown()

@@ -1228,7 +1228,9 @@ def serve(state: State | None = None) -> Iterator[tuple[str, State]]:
 
     server = Server(("127.0.0.1", 0), make_handler(state))
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits for serve_forever to poll (0.5 s by default), once per test that starts a
+    # fake: a short interval keeps that wait out of the suite and the mutation runs.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}", state
