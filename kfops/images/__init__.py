@@ -11,7 +11,33 @@
 
 from __future__ import annotations
 
-from components.images import COMPONENTS_DIR
+from collections.abc import Callable
+
+from components.images import COMPONENTS_DIR, component_names
+from kfops.files import write_atomically
 
 #: The repository root: where uv, git and docker run.
 REPO = COMPONENTS_DIR.parent
+
+
+def sync_component_files(file_name: str, render: Callable[[str], str], check: bool) -> list[str]:
+    """Write (or, with ``check``, only compare) one generated file in every component's folder.
+
+    Args:
+        file_name: The file's name inside ``components/<name>/``.
+        render: The file's expected text for a component.
+        check: Compare only; write nothing.
+
+    Returns:
+        The components whose file was (or, with ``check``, would be) changed.
+    """
+    changed = []
+    for name in component_names():
+        path = COMPONENTS_DIR / name / file_name
+        text = render(name)
+        if path.is_file() and path.read_text() == text:
+            continue
+        changed.append(name)
+        if not check:
+            write_atomically(path, text.encode())
+    return changed

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from components.images import COMPONENTS_DIR, component_names, copied_paths
+from components.images import copied_paths
+from kfops.images import sync_component_files
 from kfops.images.lock import dependency_group
 
 #: The base image of every component image (Python as on the project's .venv: 3.11).
@@ -55,15 +56,4 @@ def write_dockerfiles(check: bool = False) -> list[str]:
     Returns:
         The components whose Dockerfile was (or, with ``check``, would be) changed.
     """
-    changed = []
-    for name in component_names():
-        path = COMPONENTS_DIR / name / "Dockerfile"
-        text = render_dockerfile(name)
-        if path.is_file() and path.read_text() == text:
-            continue
-        changed.append(name)
-        if not check:
-            tmp = path.with_name(".Dockerfile.tmp")
-            tmp.write_text(text)
-            tmp.replace(path)
-    return changed
+    return sync_component_files("Dockerfile", render_dockerfile, check)

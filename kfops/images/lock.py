@@ -9,17 +9,13 @@ changes only the images that use it.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from components.images import COMPONENTS_DIR, component_names
 from components.shared.errors import InputError, KfopsError
-from kfops.images import REPO
-
-_REQUIREMENT = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==", re.M)
+from kfops.images import REPO, sync_component_files
 
 
 def dependency_group(component: str) -> str:
@@ -75,25 +71,4 @@ def lock_images(check: bool = False) -> list[str]:
     Returns:
         The components whose file was (or, with ``check``, would be) changed.
     """
-    changed = []
-    for name in component_names():
-        path = COMPONENTS_DIR / name / "requirements.txt"
-        text = export_requirements(name)
-        if path.is_file() and path.read_text() == text:
-            continue
-        changed.append(name)
-        if not check:
-            tmp = path.with_name(".requirements.txt.tmp")
-            tmp.write_text(text)
-            tmp.replace(path)
-    return changed
-
-
-def normalize(distribution: str) -> str:
-    """PEP 503 name: ``Scikit_Learn`` -> ``scikit-learn``."""
-    return re.sub(r"[-_.]+", "-", distribution).lower()
-
-
-def locked_distributions(component: str, root: Path = COMPONENTS_DIR) -> set[str]:
-    """Distributions the image installs (from its requirements.txt)."""
-    return {normalize(m) for m in _REQUIREMENT.findall((root / component / "requirements.txt").read_text())}
+    return sync_component_files("requirements.txt", export_requirements, check)

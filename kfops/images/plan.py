@@ -40,22 +40,8 @@ def changed_components(since: str, repo: Path = REPO) -> set[str]:
     """Components whose image inputs differ between ``since`` and the working tree of ``repo``."""
     components_dir = repo / COMPONENTS_DIR.name
     try:
-        diff = subprocess.run(
-            ["git", "diff", "--name-only", since, "--"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
-            cwd=repo,
-        ).stdout.split()
-        untracked = subprocess.run(
-            ["git", "ls-files", "--others", "--exclude-standard"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
-            cwd=repo,
-        ).stdout.split()
+        diff = _git(["diff", "--name-only", since, "--"], repo)
+        untracked = _git(["ls-files", "--others", "--exclude-standard"], repo)
     except subprocess.CalledProcessError as exc:
         raise InputError(f"cannot compare with {since!r}: {exc.stderr.strip() or exc}") from None
     changed = {repo / p for p in [*diff, *untracked]}
@@ -66,6 +52,12 @@ def changed_components(since: str, repo: Path = REPO) -> set[str]:
         if changed & set(image_inputs(name, components_dir))
         or any(p.is_relative_to(components_dir / n) for p in deleted for n in (name, "shared"))
     }
+
+
+def _git(args: list[str], repo: Path) -> list[str]:
+    """The whitespace-separated words ``git <args>`` prints in ``repo``."""
+    out = subprocess.run(["git", *args], capture_output=True, text=True, check=True, timeout=60, cwd=repo)
+    return out.stdout.split()
 
 
 def plan_images(since: str | None = None) -> list[ImagePlan]:

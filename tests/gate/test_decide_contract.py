@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pytest
 
 from components.shared.errors import InputError
+from components.shared.gate_stats.accuracy import accuracy_test
 from components.shared.gate_stats.decide import Decision, decide
+from components.shared.gate_stats.log_loss import log_loss_test
+from components.shared.gate_stats.macro_f1 import macro_f1_test
+from components.shared.gate_stats.paired import normal_test
+from components.shared.gate_stats.regression import mae_test, r2_test, rmse_test
+from components.shared.gate_stats.roc_auc import macro_roc_auc_test, roc_auc_test
 
 
 def _decision(delta: float, higher_is_better: bool, mde: float = 0.01) -> Decision:
@@ -120,3 +128,27 @@ def test_the_log_loss_test_clips_probabilities_to_0_1_and_one_example_has_no_spr
     assert result.baseline == 0.0  # clipped to 1: no loss
     assert result.candidate == pytest.approx(-np.log(np.finfo(np.float64).eps))
     assert result.ci == (result.delta, result.delta)  # one example: standard error 0, not NaN
+
+
+@pytest.mark.parametrize(
+    ("test", "named"),
+    [
+        (decide, ["metric", "baseline_score", "candidate_score", "tolerance", "alpha", "classes"]),
+        (normal_test, ["higher_is_better", "tolerance", "alpha", "method"]),
+        (accuracy_test, ["tolerance", "alpha"]),
+        (log_loss_test, ["tolerance", "alpha"]),
+        (macro_f1_test, ["tolerance", "alpha", "draws"]),
+        (rmse_test, ["tolerance", "alpha"]),
+        (mae_test, ["tolerance", "alpha"]),
+        (r2_test, ["tolerance", "alpha"]),
+        (roc_auc_test, ["tolerance", "alpha"]),
+        (macro_roc_auc_test, ["tolerance", "alpha"]),
+    ],
+    ids=lambda value: getattr(value, "__name__", ""),
+)
+def test_tolerance_and_alpha_are_passed_by_name_only(test: Callable[..., object], named: list[str]) -> None:
+    """Two floats side by side are easy to swap: they are keyword-only, and the data before
+    them stay positional-or-keyword (callers may name them)."""
+    parameters = inspect.signature(test).parameters.values()
+    assert [p.name for p in parameters if p.kind is p.KEYWORD_ONLY] == named
+    assert all(p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) for p in parameters)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import subprocess
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -14,6 +15,8 @@ import pytest
 from scipy import stats as st
 
 from components.shared.errors import InputError
+from components.shared.gate_stats.paired import PairedTest
+from components.shared.gate_stats.regression import mae_test, r2_test, rmse_test
 from kfops.gate import decide
 from tests.conftest import run_kfops
 
@@ -82,6 +85,42 @@ def test_perfect_models_are_compared_without_dividing_by_zero() -> None:
     y = np.linspace(0, 1, 50)
     assert not decide(y, y, y.copy(), metric="rmse").regressed
     assert decide(y, y, y + np.r_[np.zeros(40), np.ones(10)], metric="rmse").regressed
+
+
+def test_a_perfect_baseline_keeps_the_candidates_variation() -> None:
+    # A perfect model contributes no influence (not 0/0): the interval is the candidate's alone.
+    y = np.linspace(0, 1, 50)
+    cand = y + np.r_[np.zeros(40), np.ones(10)]
+    d = rmse_test(y, y, cand, tolerance=0.0, alpha=0.05)
+    sq = (cand - y) ** 2
+    se = ((sq - sq.mean()) / (2 * math.sqrt(sq.mean()))).std(ddof=1) / math.sqrt(50)
+    assert d.ci == pytest.approx((d.delta - 1.6448536 * se, d.delta + 1.6448536 * se))
+    assert d.p_value == pytest.approx(st.norm.sf(d.delta / se))
+
+
+def test_r2_interval_is_the_squared_error_differences_over_the_spread() -> None:
+    y, base, cand = predictions(300, 1.1, seed=3)
+    d = decide(y, base, cand, metric="r2")
+    spread = ((y - y.mean()) ** 2).mean()
+    se = ((cand - y) ** 2 - (base - y) ** 2).std(ddof=1) / math.sqrt(300) / spread
+    assert d.ci == pytest.approx((d.delta - 1.6448536 * se, d.delta + 1.6448536 * se))
+    assert d.p_value == pytest.approx(st.norm.cdf(d.delta / se))
+
+
+def test_r2_of_a_constant_target_is_zero_for_both_with_no_spread_to_test() -> None:
+    y = np.full(40, 3.0)
+    d = r2_test(y, y + 0.5, y - 2.0, tolerance=0.0, alpha=0.05)
+    assert (d.baseline, d.candidate, d.delta) == (0.0, 0.0, 0.0)
+    assert d.ci == (0.0, 0.0) and d.p_value == 1.0 and math.isnan(d.mde)
+
+
+@pytest.mark.parametrize("test", [rmse_test, mae_test, r2_test])
+def test_one_example_has_no_variation_and_two_do(test: Callable[..., PairedTest]) -> None:
+    y, base, cand = np.array([0.0, 1.0]), np.array([0.5, 1.0]), np.array([1.0, 3.0])
+    one = test(y[:1], base[:1], cand[:1], tolerance=0.0, alpha=0.05)
+    assert one.ci == (one.delta, one.delta) and math.isnan(one.mde)  # a standard error of 0, not NaN
+    two = test(y, base, cand, tolerance=0.0, alpha=0.05)
+    assert two.ci[1] - two.ci[0] > 0 and math.isfinite(two.mde)
 
 
 @pytest.mark.parametrize(

@@ -91,8 +91,7 @@ def r2_test(
     sq_b = _errors(truth, baseline_pred) ** 2
     sq_c = _errors(truth, candidate_pred) ** 2
     spread = float(((truth - truth.mean()) ** 2).mean())
-    if spread <= 0:
-        spread = 1.0  # a constant target: R² is 0 for every model (as evaluate reports it)
+    if spread <= 0:  # a constant target: R² is 0 for every model (as evaluate reports it)
         r2_b = r2_c = 0.0
         se = 0.0
     else:
