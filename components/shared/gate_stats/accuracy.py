@@ -63,10 +63,10 @@ def _score_interval(b: int, c: int, n: int, alpha: float) -> tuple[float, float]
     eps = 1e-12
 
     def bound(target: float, lo: float, hi: float) -> float:
-        f = lambda d0: paired_score_z(b, c, n, d0) - target  # noqa: E731
-        if f(lo) * f(hi) > 0:
-            return lo if abs(f(lo)) < abs(f(hi)) else hi
-        return monotone_root(f, lo, hi)
+        # z falls from about (observed + 1) * sqrt(n / eps) at d0 = -1 + eps, through 0 at the
+        # observed difference, to about -(1 - observed) * sqrt(n / eps) at 1 - eps: each
+        # one-sided bound is bracketed whenever the observed difference is not at the end.
+        return monotone_root(lambda d0: paired_score_z(b, c, n, d0) - target, lo, hi)
 
     low = bound(z, -1.0 + eps, observed) if observed > -1.0 + eps else -1.0
     high = bound(-z, observed, 1.0 - eps) if observed < 1.0 - eps else 1.0
