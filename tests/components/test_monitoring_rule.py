@@ -1,0 +1,87 @@
+"""The monitoring rule's settings, floors and edges: what a user configures and sees."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from components.monitoring.core import MonitorSettings, decide_retrain, floor, is_below, resolve_metric
+from components.shared.errors import InputError
+
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def test_the_pipelines_defaults_are_the_rules_defaults() -> None:
+    """The monitoring pipeline shows its defaults in the KFP UI; they must be the rule's own."""
+    from pipelines.monitoring import monitoring
+
+    inputs = monitoring.component_spec.inputs
+    rule = MonitorSettings()
+    for name in ("metric", "threshold", "tolerance", "windows_below", "window_count", "cooldown_hours"):
+        assert inputs[name].default == getattr(rule, name), name
+
+
+@pytest.mark.parametrize("metric", ["aaa", "Accuracy", "f1", "zzz"])
+def test_a_metric_that_cannot_be_watched_is_refused_whatever_its_spelling(metric: str) -> None:
+    with pytest.raises(InputError, match=f"metric '{metric}' cannot be watched"):
+        MonitorSettings(metric=metric)
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"metric": "accuracy", "threshold": 1.5}, r"threshold must be in \[0, 1\]"),
+        ({"metric": "auto", "tolerance": -0.1}, r"threshold must be in \[0, 1\]"),
+        ({"metric": "rmse", "threshold": -1.0}, "threshold and tolerance must be >= 0"),
+        ({"metric": "mae", "tolerance": -0.1}, "threshold and tolerance must be >= 0"),
+    ],
+)
+def test_bad_limits_are_named_in_the_metrics_own_terms(settings: dict, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        MonitorSettings(**settings)
+
+
+def test_an_unbounded_metric_may_have_a_threshold_above_one() -> None:
+    assert MonitorSettings(metric="rmse", threshold=3.5).threshold == 3.5
+
+
+@pytest.mark.parametrize(
+    ("metric", "task", "offered"),
+    [("accuracy", "regression", "r2, rmse, mae"), ("rmse", "classification", "accuracy, macro_f1, roc_auc")],
+)
+def test_a_metric_of_the_other_task_is_refused_offering_the_fitting_ones(
+    metric: str, task: str, offered: str
+) -> None:
+    with pytest.raises(InputError, match=f"does not apply to a {task} model; use auto or one of {offered}$"):
+        resolve_metric(MonitorSettings(metric=metric), task)
+
+
+def test_a_ceiling_comes_from_a_threshold_the_champion_or_neither() -> None:
+    rmse = MonitorSettings(metric="rmse", threshold=0.0, tolerance=0.05)
+    assert floor(rmse, None) == float("inf")  # threshold 0 disables the absolute ceiling
+    assert floor(rmse, 0.25) == pytest.approx(0.30)
+    capped = MonitorSettings(metric="rmse", threshold=0.5, tolerance=0.05)
+    assert floor(capped, None) == 0.5
+    assert floor(capped, 0.25) == pytest.approx(0.30)  # the lower of the two
+    assert floor(capped, 0.75) == 0.5
+
+
+@pytest.mark.parametrize(("metric", "limit"), [("accuracy", 0.75), ("rmse", 0.25)])
+def test_a_window_exactly_at_its_limit_is_not_below(metric: str, limit: float) -> None:
+    settings = MonitorSettings(metric=metric)
+    assert not is_below(settings, limit, limit)
+    worse = limit - 0.125 if metric == "accuracy" else limit + 0.125
+    better = limit + 0.125 if metric == "accuracy" else limit - 0.125
+    assert is_below(settings, worse, limit) and not is_below(settings, better, limit)
+
+
+def test_a_window_at_the_decision_time_counts_and_a_later_one_does_not() -> None:
+    rule = MonitorSettings(windows_below=2, window_count=3, cooldown_hours=0)
+    windows = [
+        {"as_of": (T0 - timedelta(days=1)).isoformat(), "below": True},
+        {"as_of": T0.isoformat(), "below": True},
+        {"as_of": (T0 + timedelta(seconds=1)).isoformat(), "below": True},
+    ]
+    decision = decide_retrain(windows, [], T0, rule)
+    assert decision.considered == 2 and decision.below == 2 and decision.retrain
