@@ -110,7 +110,7 @@ def load_schedules(
         InputError: Unreadable file, unknown keys, duplicate names, a bad cron or an unknown pipeline.
     """
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
