@@ -396,6 +396,20 @@ def test_s3_access_denied_names_the_object_and_the_code(aws_env: dict[str, str])
     assert str(probed.value) == "store s3://bucket/team is not reachable: AccessDenied"
 
 
+def test_s3_a_refused_listing_of_the_whole_store_names_the_store(aws_env: dict[str, str]) -> None:
+    import boto3
+    from botocore.stub import Stubber
+
+    client = boto3.client("s3")
+    for prefix, uri in (("team", "s3://bucket/team"), ("", "s3://bucket")):
+        store = S3Store("bucket", prefix, client=client)
+        with Stubber(client) as s3:
+            s3.add_client_error("list_objects_v2", "AccessDenied", "Access Denied", http_status_code=403)
+            with pytest.raises(StoreError) as listed:
+                store.list("")
+        assert str(listed.value) == f"cannot list {uri}: AccessDenied"
+
+
 def test_s3_a_bucket_name_s3_cannot_take_is_a_store_error(aws_env: dict[str, str]) -> None:
     store = open_store("s3://no such bucket/team")
     reason = 'Parameter validation failed:\nInvalid bucket name "no such bucket": Bucket name must match'

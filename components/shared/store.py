@@ -202,16 +202,17 @@ class S3Store:
     def _fail(self, action: str, key: str, exc: Exception) -> StoreError:
         from botocore.exceptions import ClientError
 
+        where = self.uri_for(key) if key.strip("/") else self.uri  # a listing of everything: the store
         if isinstance(exc, ClientError):
             code = exc.response.get("Error", {}).get("Code", "")
             if code in ("NoSuchKey", "404"):
-                return StoreError(f"no object {self.uri_for(key)}")
+                return StoreError(f"no object {where}")
             if code == "NoSuchBucket":
                 return StoreError(f"bucket {self.bucket!r} does not exist")
             if code in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
-                return ObjectExistsError(f"{self.uri_for(key)} already exists; refusing to overwrite it")
-            return StoreError(f"cannot {action} {self.uri_for(key)}: {code or exc}")
-        return StoreError(f"cannot {action} {self.uri_for(key)}: {self._network(exc)}")
+                return ObjectExistsError(f"{where} already exists; refusing to overwrite it")
+            return StoreError(f"cannot {action} {where}: {code or exc}")
+        return StoreError(f"cannot {action} {where}: {self._network(exc)}")
 
     def _network(self, exc: Exception) -> str:
         """A transport failure in a few words: which endpoint, and whether it timed out."""
@@ -252,7 +253,7 @@ class S3Store:
             for page in paginator.paginate(Bucket=self.bucket, Prefix=full):
                 keys.extend(obj["Key"][len(strip) :] for obj in page.get("Contents", []))
         except Exception as exc:
-            raise self._fail("list", prefix or "/", exc) from None
+            raise self._fail("list", prefix, exc) from None
         return sorted(keys)
 
     def write(self, key: str, data: bytes, *, overwrite: bool = True) -> str:
