@@ -54,3 +54,21 @@ def test_a_cron_too_frequent_for_a_quiet_moment_is_reported() -> None:
     """Every 10 s leaves no window of GUARD + BUDGET + GUARD seconds: hand over anyway, warn."""
     assert handoff.quiet_moment(["*/10 * * * * *"], T0) is None
     assert handoff.affected(["*/10 * * * * *"], T0, T0 + timedelta(seconds=1)) != []
+
+
+def test_kfops_waits_at_most_150_seconds_for_a_quiet_moment() -> None:
+    """Ticks at :00, :01 and :02 push the quiet moment to 12:02:15; the wait is capped at 150 s
+    (as the changelog promises), so from 11:59:45 it is found and from a second earlier it is not."""
+    crons = ["0 0,1,2 * * * *"]
+    assert handoff.quiet_moment(crons, T0 - timedelta(seconds=15)) == T0 + timedelta(minutes=2, seconds=15)
+    assert handoff.quiet_moment(crons, T0 - timedelta(seconds=16)) is None
+
+
+def test_a_quiet_moment_has_no_tick_within_15_seconds_before_or_45_after() -> None:
+    """The window the changelog states: a tick 45 s after the start or 14 s before it is too
+    close; one 46 s after or 15 s before (outside the open interval) is not."""
+    start = T0 + timedelta(minutes=10)
+    for seconds, quiet in ((45, False), (46, True), (-14, False), (-15, True)):
+        tick = start + timedelta(seconds=seconds)
+        cron = f"{tick.second} {tick.minute} {tick.hour} * * *"
+        assert (handoff.quiet_moment([cron], start) == start) is quiet, seconds
