@@ -44,7 +44,7 @@ def spec(name: str, images: dict[str, str], importers: tuple[str, ...] = ()) -> 
     }
 
 
-PLATFORM = {"platforms": {"kubernetes": {"deploymentSpec": {"executors": {}}}}}
+PLATFORM: dict[str, Any] = {"platforms": {"kubernetes": {"deploymentSpec": {"executors": {}}}}}
 
 
 def write(folder: Path, name: str, *documents: Any) -> Path:

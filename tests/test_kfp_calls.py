@@ -11,6 +11,7 @@ backoff and deadlines are checked to the second.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
 import threading
@@ -144,13 +145,19 @@ def transport() -> Iterator[Callable[..., urllib3.exceptions.HTTPError]]:
     hanging_up.close()
 
 
+def gave_up(reason: Exception | None) -> urllib3.exceptions.MaxRetryError:
+    """How urllib3 raises a failed request under ``Retry(total=0)`` (``Retry.increment``)."""
+    pool = urllib3.HTTPSConnectionPool("kf.example.com")
+    return urllib3.exceptions.MaxRetryError(pool, "/pipeline/apis/v2beta1/healthz", reason)
+
+
 def connect_timeout() -> urllib3.exceptions.MaxRetryError:
-    """urllib3's error for a connect that timed out (``_new_conn`` in connection.py, wrapped by
-    ``Retry.increment``)."""
-    reason = urllib3.exceptions.ConnectTimeoutError(
-        None, "Connection to kf.example.com timed out. (connect timeout=1.0)"
+    """urllib3's error for a connect that timed out (``_new_conn`` in connection.py)."""
+    return gave_up(
+        urllib3.exceptions.ConnectTimeoutError(
+            None, "Connection to kf.example.com timed out. (connect timeout=1.0)"
+        )
     )
-    return urllib3.exceptions.MaxRetryError(None, "/apis/v2beta1/healthz", reason)
 
 
 # -- the policy -------------------------------------------------------------------------------------
@@ -191,6 +198,23 @@ def test_with_the_default_policy_a_silent_server_is_asked_twice_then_named_timed
     ):
         calls_with(time, policy).retried("list pipelines", silent)
     assert time.sleeps == [policy.backoff]
+
+
+def test_a_policy_cannot_be_changed_in_place() -> None:
+    """Every client without a policy of its own shares the default one (client.DEFAULT_POLICY)."""
+    policy = RetryPolicy()
+    for field in dataclasses.fields(policy):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(policy, field.name, 100)
+    assert policy == RetryPolicy() and hash(policy) == hash(RetryPolicy())
+
+
+def test_the_sleep_and_the_clock_are_given_by_name_only() -> None:
+    """Both are functions of numbers: given by position, one could silently stand in for the other."""
+    time = FakeTime()
+    with pytest.raises(TypeError):
+        Calls(HOST, NS, FAST, *[time.sleep, time.clock])
+    assert Calls(HOST, NS, FAST, sleep=time.sleep, clock=time.clock).policy is FAST
 
 
 def test_only_no_answer_and_try_again_later_statuses_are_transient() -> None:
@@ -340,16 +364,20 @@ def test_a_failed_tls_handshake_is_named_with_its_cause_on_one_short_line(
         str(error).removeprefix(f"cannot get thing: no answer from {HOST} (TLS failed: ").removesuffix(")")
     )
     assert error.status is None and detail != str(error)
-    assert "EOF" in detail and "\n" not in detail and detail == str(failure.reason)[: len(detail)]
-    long = urllib3.exceptions.MaxRetryError(None, "/", urllib3.exceptions.SSLError("x" * 200))
+    assert (
+        "EOF" in detail
+        and "\n" not in detail
+        and detail == str(getattr(failure, "reason", ""))[: len(detail)]
+    )
+    long = gave_up(urllib3.exceptions.SSLError("x" * 200))
     assert str(refusal(long)).endswith(f"(TLS failed: {'x' * 120})")
-    exact = urllib3.exceptions.MaxRetryError(None, "/", urllib3.exceptions.SSLError("y" * 120))
+    exact = gave_up(urllib3.exceptions.SSLError("y" * 120))
     assert str(refusal(exact)).endswith(f"(TLS failed: {'y' * 120})")
 
 
 def test_any_other_transport_failure_is_named_by_its_type() -> None:
     assert str(refusal(ConnectionResetError(104, "reset"))).endswith("(ConnectionResetError)")
-    empty = urllib3.exceptions.MaxRetryError(None, "/", None)
+    empty = gave_up(None)
     assert str(refusal(empty)).endswith(f"no answer from {HOST} (MaxRetryError)")
 
 
@@ -375,7 +403,9 @@ def test_a_read_that_fails_transiently_is_retried_after_a_backoff_and_its_answer
     ("status", "kind"),
     [(400, ApiError), (404, ApiError), (409, ApiError), (401, AuthError), (302, AuthError)],
 )
-def test_a_refusal_that_is_not_transient_is_raised_at_once_as_it_came(status: int, kind: type) -> None:
+def test_a_refusal_that_is_not_transient_is_raised_at_once_as_it_came(
+    status: int, kind: type[ApiError]
+) -> None:
     time = FakeTime()
     operation = Operation(time, [answer(status, grpc_body("no"), headers={"Location": "/login"})])
     with pytest.raises(kind) as caught:
@@ -493,7 +523,9 @@ def test_a_create_that_is_answered_is_sent_once_and_not_looked_up() -> None:
 @pytest.mark.parametrize(
     ("status", "kind"), [(400, ApiError), (404, ApiError), (401, AuthError), (403, AuthError)]
 )
-def test_a_create_refused_for_good_is_raised_at_once_without_a_lookup(status: int, kind: type) -> None:
+def test_a_create_refused_for_good_is_raised_at_once_without_a_lookup(
+    status: int, kind: type[ApiError]
+) -> None:
     create = Create([answer(status, grpc_body("invalid spec"))], [])
     with pytest.raises(kind) as caught:
         create.run()
