@@ -8,16 +8,22 @@ tests/test_deploy.py deploys the project's real compiled pipelines to the fake K
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from components.shared.errors import InputError, StoreError
+import kfops.deploy
+from components.shared.errors import InputError, ObjectExistsError, StoreError
 from kfops.deploy import (
     Compiled,
+    DeployResult,
+    deploy,
     is_version_name,
     read_compiled,
     referenced_images,
@@ -114,6 +120,16 @@ def test_every_compiled_file_is_read_with_its_name_version_and_images(tmp_path: 
     assert found[1].label == f"training@{found[1].version}"
 
 
+def test_what_was_read_from_a_compiled_file_cannot_be_changed(tmp_path: Path) -> None:
+    """Its version name is the hash of its file: renamed or re-pointed, it would deploy one file
+    under another's name."""
+    write(tmp_path, "training.yaml", spec("training", {"train": "img:1"}))
+    (compiled,) = read_compiled(tmp_path)
+    for field in dataclasses.fields(compiled):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(compiled, field.name, "inference")
+
+
 def test_an_empty_document_before_the_spec_is_skipped(tmp_path: Path) -> None:
     path = tmp_path / "training.yaml"
     path.write_text("---\n---\n" + yaml.safe_dump(spec("training", {"train": "img:1"})))
@@ -134,11 +150,21 @@ def test_a_folder_without_compiled_files_says_to_compile(tmp_path: Path) -> None
         ("", r"is not a compiled KFP pipeline \(no pipelineInfo\)"),
         ("---\n---\n", r"is not a compiled KFP pipeline \(no pipelineInfo\)"),
         ("- pipelineInfo\n- root\n", r"is not a compiled KFP pipeline \(no pipelineInfo\)"),
+        ("- pipelineInfo\n---\nplatforms: {}\n", r"is not a compiled KFP pipeline \(no pipelineInfo\)"),
         ("just text\n", r"is not a compiled KFP pipeline \(no pipelineInfo\)"),
         ("root: {}\ndeploymentSpec: {}\n", r"is not a compiled KFP pipeline \(no pipelineInfo\)"),
         ("root: {}\n---\npipelineInfo: {name: x}\n", r"is not a compiled KFP pipeline \(no pipelineInfo\)"),
     ],
-    ids=["bad yaml", "empty", "only separators", "a list", "a scalar", "no pipelineInfo", "spec not first"],
+    ids=[
+        "bad yaml",
+        "empty",
+        "only separators",
+        "a list",
+        "a list then a mapping",
+        "a scalar",
+        "no pipelineInfo",
+        "spec not first",
+    ],
 )
 def test_a_file_that_is_not_a_compiled_pipeline_is_refused_by_name(
     tmp_path: Path, text: str, problem: str
@@ -168,3 +194,27 @@ def test_the_audit_store_must_exist_and_be_writable_before_anything_is_deployed(
     (tmp_path / "file").write_text("")
     with pytest.raises(StoreError, match="is not a directory"):
         writable_store(str(tmp_path / "file"))
+
+
+def test_an_audit_record_is_never_overwritten(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two records stamped with the same instant: the second is refused, the first kept."""
+    instant = datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
+
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Frozen:
+            return cls.fromtimestamp(instant.timestamp(), tz)
+
+    monkeypatch.setattr(kfops.deploy, "datetime", Frozen)
+    store = writable_store(str(tmp_path))
+    first = kfops.deploy._audit(store, "https://kf", "team-ml", "c1", "ci", DeployResult(), [], None)
+    with pytest.raises(ObjectExistsError, match="refusing to overwrite"):
+        kfops.deploy._audit(store, "https://kf", "team-ml", "c2", "ci", DeployResult(), [], None)
+    assert Path(first).name == "20250301T120000123456Z.json"
+    assert json.loads(Path(first).read_text())["commit"] == "c1"
+
+
+def test_the_deploy_options_are_given_by_name_only(tmp_path: Path) -> None:
+    """Namespace, store, commit and actor are all strings: by position one would pass for another."""
+    with pytest.raises(TypeError):
+        deploy("https://kf", "token", tmp_path, *["team-ml", str(tmp_path)])
