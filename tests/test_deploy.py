@@ -17,6 +17,8 @@ import pytest
 import yaml
 
 from components.kfp_api import ApiError, AuthError
+from components.shared.errors import StoreError
+from components.shared.names import PROJECT
 from kfops.compile import compile_pipelines
 from kfops.deploy import deploy, version_name
 from tests.conftest import fresh_ecr_repositories, run_kfops
@@ -271,6 +273,97 @@ def test_a_failure_after_uploads_still_leaves_an_audit_of_them(
     (record,) = (json.loads(p.read_text()) for p in (store / "metrics" / "deploys").glob("*.json"))
     assert record["outcome"] == "failed" and "HTTP 400" in record["error"]
     assert [c["change"] for c in record["changes"]] == ["pipeline created", "version uploaded"]
+
+
+def audit_records(store: Path) -> list[dict[str, Any]]:
+    return [json.loads(p.read_text()) for p in sorted((store / "metrics" / "deploys").glob("*.json"))]
+
+
+def test_every_deploy_records_its_audit_also_when_nothing_changed(
+    kfp_server: tuple[str, State], compiled: Path, tmp_path: Path
+) -> None:
+    host, state = kfp_server
+    store = tmp_path / "store"
+    store.mkdir()
+    first = deploy(host, TOKEN, compiled, namespace=NS, store=str(store), commit="c1", actor="ci")
+    second = deploy(host, TOKEN, compiled, namespace=NS, store=str(store), commit="c2", actor="me")
+    assert second.uploaded == [] and second.unchanged == first.uploaded
+    assert second.versions == first.versions
+    created, unchanged = audit_records(store)
+    assert second.audit_uri.endswith(".json") and json.loads(Path(second.audit_uri).read_text()) == unchanged
+    facts = ("host", "namespace", "commit", "actor", "outcome", "error", "changes")
+    assert {k: unchanged[k] for k in facts} == {
+        "host": host, "namespace": NS, "commit": "c2", "actor": "me", "outcome": "succeeded", "error": "",
+        "changes": [],
+    }  # fmt: skip
+    assert unchanged["unchanged"] == first.uploaded and unchanged["uploaded"] == []
+    pipeline_id, version_id = first.versions["training"]
+    assert [c["id"] for c in created["changes"]] == [pipeline_id, version_id]
+    assert [c["name"] for c in created["changes"]] == ["training", first.uploaded[0]]
+    (version,) = content_versions(state, "training")
+    assert version["pipeline_version_id"] == version_id
+    description = json.loads(version["description"])  # marks the version as the project's
+    assert description.pop("time") and description == {PROJECT: True, "commit": "c1", "actor": "ci"}
+
+
+def test_a_deploy_that_fails_before_changing_anything_records_no_audit(
+    kfp_server: tuple[str, State], compiled: Path, tmp_path: Path
+) -> None:
+    host, state = kfp_server
+    store = tmp_path / "store"
+    store.mkdir()
+    state.fail_paths = {"/apis/v2beta1/pipelines/upload": 400}
+    with pytest.raises(ApiError, match="upload pipeline training: HTTP 400"):
+        deploy(host, TOKEN, compiled, namespace=NS, store=str(store))
+    assert state.pipelines == {} and not (store / "metrics").exists()
+
+
+def test_a_dry_run_writes_no_audit_record(
+    kfp_server: tuple[str, State], compiled: Path, tmp_path: Path
+) -> None:
+    host, state = kfp_server
+    store = tmp_path / "store"
+    store.mkdir()
+    preview = deploy(host, TOKEN, compiled, namespace=NS, store=str(store), dry_run=True)
+    (label,) = preview.uploaded
+    assert preview.audit_uri == "" and list(store.iterdir()) == [] and state.writes() == []
+    assert preview.versions == {"training": ("", f"(new) {label.split('@')[1]}")}
+    deploy(host, TOKEN, compiled, namespace=NS)
+    changed = changed_copy(compiled, tmp_path / "changed", "dry")
+    again = deploy(host, TOKEN, changed, namespace=NS, dry_run=True)
+    pipeline_id = pipeline_named(state, "training")["pipeline_id"]
+    assert again.versions == {"training": (pipeline_id, f"(new) {again.uploaded[0].split('@')[1]}")}
+
+
+def test_an_audit_that_cannot_be_written_fails_a_deploy_that_succeeded(
+    kfp_server: tuple[str, State], compiled: Path, tmp_path: Path
+) -> None:
+    host, _ = kfp_server
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "metrics").write_text("a file where the audit's folder goes")
+    with pytest.raises(StoreError, match="cannot write to store"):
+        deploy(host, TOKEN, compiled, namespace=NS, store=str(store))
+
+
+def test_an_audit_that_cannot_be_written_after_a_failure_is_a_warning_and_the_failure_is_raised(
+    kfp_server: tuple[str, State], compiled: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    host, state = kfp_server
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "metrics").write_text("a file where the audit's folder goes")
+    schedules = tmp_path / "s.yaml"
+    schedules.write_text(
+        yaml.safe_dump({"schedules": [{"name": "n", "pipeline": "training", "cron": "0 0 2 * * *"}]})
+    )
+    state.fail_paths = {"/apis/v2beta1/recurringruns": 400}
+    with pytest.raises(ApiError, match="create recurring run kfops:n: HTTP 400"):
+        deploy(host, TOKEN, compiled, namespace=NS, store=str(store), schedules_file=schedules)
+    assert (
+        "warning: the audit record of the changes made could not be written: cannot write"
+        in capsys.readouterr().out
+    )
 
 
 def test_dry_run_reads_only_and_says_what_would_change(

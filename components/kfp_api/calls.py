@@ -160,6 +160,7 @@ class Calls:
         import urllib3
 
         cause = getattr(exc, "reason", None) or exc
+        # (a failed name lookup too: urllib3's NameResolutionError derives from NewConnectionError)
         if isinstance(cause, urllib3.exceptions.NewConnectionError):
             return "connection refused or host unreachable"
         # (checked after NewConnectionError, which urllib3 derives from it)
@@ -167,8 +168,6 @@ class Calls:
             return f"connection timed out after {self.policy.connect_timeout:g} s"
         if isinstance(cause, urllib3.exceptions.ReadTimeoutError):
             return f"timed out: no response within {self.policy.read_timeout:g} s"
-        if isinstance(cause, urllib3.exceptions.NameResolutionError):
-            return "host name not found"
         if isinstance(cause, urllib3.exceptions.SSLError):
             return f"TLS failed: {one_line(cause)[:120]}"
         if isinstance(cause, urllib3.exceptions.ProtocolError):
