@@ -200,7 +200,7 @@ def test_a_silent_server_times_out_within_the_deadline(
 
     host, state = kfp_server
     state.delay, state.slow_paths = 2.0, ("/apis/v2beta1/pipelines",)
-    policy = RetryPolicy(read_timeout=0.3, backoff=0.01, attempts=2, deadline=5.0)
+    policy = RetryPolicy(connect_timeout=1.0, read_timeout=0.3, backoff=0.01, attempts=2, deadline=5.0)
     monkeypatch.setattr(client, "DEFAULT_POLICY", policy)
     started = time.monotonic()
     with pytest.raises(ApiError, match=r"list pipelines in namespace team-ml: no answer .*after 2 attempts"):

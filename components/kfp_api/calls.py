@@ -160,7 +160,9 @@ class Calls:
         import urllib3
 
         cause = getattr(exc, "reason", None) or exc
-        # (a failed name lookup too: urllib3's NameResolutionError derives from NewConnectionError)
+        # (before NewConnectionError, from which urllib3 derives it)
+        if isinstance(cause, urllib3.exceptions.NameResolutionError):
+            return "host name not found"
         if isinstance(cause, urllib3.exceptions.NewConnectionError):
             return "connection refused or host unreachable"
         # (checked after NewConnectionError, which urllib3 derives from it)
@@ -175,9 +177,11 @@ class Calls:
         return type(cause).__name__
 
     def _may_retry(self, attempt: int, started: float, delay: float) -> bool:
+        # Another attempt only if it could end within the deadline: the wait before it, then
+        # a connect and a read that may each take their whole timeout.
         budget = self.policy.deadline - (self._clock() - started)
         worst_next = delay + self.policy.connect_timeout + self.policy.read_timeout
-        return attempt < self.policy.attempts and budget >= min(worst_next, self.policy.deadline / 2)
+        return attempt < self.policy.attempts and budget >= worst_next
 
     def _final(self, error: ApiError, attempt: int) -> ApiError:
         if attempt == 1 or not is_transient(error):
@@ -188,9 +192,10 @@ class Calls:
         status = int(exc.status) if exc.status else None
         body = exc.body.decode(errors="replace") if isinstance(exc.body, bytes) else str(exc.body or "")
         if status in (301, 302, 303, 307, 308):
-            location = (exc.headers or {}).get("Location", "?")
+            # the page without its query (which may carry state or a token)
+            page = ((exc.headers or {}).get("Location") or "").split("?")[0] or "a page it did not name"
             return AuthError(
-                f"cannot {what}: {self.host} redirected to {location.split('?')[0]} (a login page): "
+                f"cannot {what}: {self.host} redirected to {page} (a login page): "
                 "the gateway did not accept the token",
                 status,
             )
