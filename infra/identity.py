@@ -95,7 +95,7 @@ def _store_access(cfg: InfraConfig, namespace: str) -> Callable[[str], policies.
 def _github_trust(provider_arn: pulumi.Input[str], subject: str) -> pulumi.Output[str]:
     """Trust policy for GitHub Actions OIDC tokens of exactly one ``sub`` (repo and branch/environment/PR)."""
     return _json(
-        lambda arn: policies.web_identity_trust(arn, GITHUB_ISSUER, [subject], STS_AUDIENCE), provider_arn
+        lambda arn: policies.web_identity_trust(arn, GITHUB_ISSUER, subject, STS_AUDIENCE), provider_arn
     )
 
 
@@ -232,7 +232,7 @@ class Identity(pulumi.ComponentResource):
     ) -> aws.iam.Role:
         subject = f"system:serviceaccount:{namespace}:{service_account}"
         trust = _json(
-            lambda provider, issuer: policies.web_identity_trust(provider, issuer, [subject], STS_AUDIENCE),
+            lambda provider, issuer: policies.web_identity_trust(provider, issuer, subject, STS_AUDIENCE),
             args.cluster_provider_arn,
             args.cluster_issuer,
         )

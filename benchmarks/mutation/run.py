@@ -8,6 +8,10 @@ module of ``modules.toml``:
    kfp.local task processes import the mutant too, and the checkout is never touched;
 2. a cosmic-ray session (``init``, the operator filter, ``baseline``, ``exec``): each
    mutant is written into the copy in place and the module's tests are run with ``-x``;
+   ``KFOPS_IAM_RECORDING`` names ``build/mutation/iam-recording.json``, so the AWS requests
+   of tests/iam/test_access.py's flows (about 40 s, independent of ``infra/``) are recorded
+   by the first run (the baseline) and reused by every mutant while kfops/, components/
+   and pipelines/ are unchanged;
 3. ``docs/mutation.md``: the score per module and every surviving mutant, with the
    reason from ``survivors.toml`` when it has one (matched by module, operator and the
    mutated line's text, so explanations survive unrelated edits).
@@ -43,6 +47,8 @@ REPO = HERE.parents[1]
 WORK = REPO / "build" / "mutation"
 SESSIONS = WORK / "sessions"
 REPORT = REPO / "docs" / "mutation.md"
+#: tests/iam/test_access.py's recorded flows (about 40 s), kept while their sources are unchanged
+IAM_RECORDING = WORK / "iam-recording.json"
 PYTHON = sys.executable
 BIN = Path(sys.executable).parent  # cosmic-ray's commands, installed beside this interpreter
 TARGET = 0.90
@@ -91,8 +97,10 @@ def copy_tree(target: Path) -> Path:
 
 
 def environment(tree: Path) -> dict[str, str]:
-    """The copy first on the import path of every process the tests start; no stale bytecode."""
-    return {**os.environ, "PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1"}
+    """The copy first on the import path of every process the tests start; no stale bytecode;
+    tests/iam/test_access.py's AWS requests recorded once and reused (``IAM_RECORDING``)."""
+    env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1"}
+    return {**env, "KFOPS_IAM_RECORDING": str(IAM_RECORDING)}
 
 
 def fingerprint(module: Module, excluded: list[str]) -> str:

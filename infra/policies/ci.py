@@ -19,7 +19,7 @@ ECR_PUSH_ACTIONS = [
 ]
 
 
-def deploy(store: StoreAccess, repository_arns: list[str], cluster_arn: str, *, push: bool = True) -> Policy:
+def deploy(store: StoreAccess, repository_arns: list[str], cluster_arn: str, *, push: bool) -> Policy:
     """The ``main`` workflow's role: push images, record runs and baselines, find the cluster.
 
     ``models/`` is writable because the main workflow's gate run stores the model

@@ -41,13 +41,14 @@ def deny_insecure_transport(bucket_arn: str) -> Policy:
     )
 
 
-def web_identity_trust(provider_arn: str, issuer: str, subjects: list[str], audience: str) -> Policy:
+def web_identity_trust(provider_arn: str, issuer: str, subject: str, audience: str) -> Policy:
     """Trust policy for ``AssumeRoleWithWebIdentity`` with ``StringEquals`` on ``aud`` and ``sub``.
 
     Args:
         provider_arn: The IAM OIDC provider.
         issuer: Issuer host and path without ``https://`` (the condition-key prefix).
-        subjects: Allowed ``sub`` values (exact matches, never wildcards).
+        subject: The one allowed ``sub`` (an exact match, never a wildcard): each role is
+            trusted by exactly one identity.
         audience: Required ``aud``.
     """
     return document(
@@ -58,7 +59,7 @@ def web_identity_trust(provider_arn: str, issuer: str, subjects: list[str], audi
             "Condition": {
                 "StringEquals": {
                     f"{issuer}:aud": audience,
-                    f"{issuer}:sub": subjects[0] if len(subjects) == 1 else subjects,
+                    f"{issuer}:sub": subject,
                 }
             },
         }

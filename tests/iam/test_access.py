@@ -21,6 +21,7 @@ the report goes to stdout and build/iam-access.md.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import subprocess
@@ -214,10 +215,67 @@ class Recording:
         self.flows[kind].append(f"{flow} ({len(new)} requests)")
 
 
+# The flows take about 40 s, too slow to repeat for each mutant of infra/ (benchmarks/mutation).
+# What they send depends only on the code that sends it, never on infra/'s policies, so with
+# KFOPS_IAM_RECORDING naming a JSON file a recording is kept there and reused while these
+# files are unchanged. The one import of infra/ in them (`kfops manifests`, not among the
+# flows) reads infra/kubernetes_objects.py, which is in the list too.
+RECORDING_SOURCES = ("kfops", "components", "pipelines", "infra/__init__.py", "infra/kubernetes_objects.py")
+RECORDING_SOURCES += ("tests/conftest.py", "tests/iam/test_access.py", "uv.lock")  # the server, the flows
+
+
+def recording_digest() -> str:
+    """sha256 of the paths and bytes of every file the recorded requests depend on."""
+    digest = hashlib.sha256()
+    for source in RECORDING_SOURCES:
+        path = REPO / source
+        files = sorted(f for f in path.rglob("*") if f.is_file()) if path.is_dir() else [path]
+        for file in files:
+            if "__pycache__" not in file.parts:
+                digest.update(f"{file.relative_to(REPO)}\0".encode() + file.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def cached_recording(path: Path, digest: str) -> Recording | None:
+    """The recording kept at ``path``, if it was made from the present sources."""
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text())
+    if data.get("digest") != digest:
+        return None
+    rec = Recording()
+    rec.entries.update(data["entries"])
+    rec.flows.update(data["flows"])
+    return rec
+
+
+def keep_recording(path: Path, digest: str, rec: Recording) -> None:
+    """Write the recording atomically: a concurrent reader sees the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False) as out:
+        json.dump({"digest": digest, "entries": rec.entries, "flows": rec.flows}, out)
+    os.replace(out.name, path)
+
+
 @pytest.fixture(scope="module")
 def recording(
     moto_endpoint: str, aws_request_log: RequestLog, tmp_path_factory: pytest.TempPathFactory
 ) -> Recording:
+    cache = os.environ.get("KFOPS_IAM_RECORDING")
+    if not cache:
+        return record(moto_endpoint, aws_request_log, tmp_path_factory)
+    digest = recording_digest()
+    rec = cached_recording(Path(cache), digest)
+    if rec is None:
+        rec = record(moto_endpoint, aws_request_log, tmp_path_factory)
+        keep_recording(Path(cache), digest, rec)
+    return rec
+
+
+def record(
+    moto_endpoint: str, aws_request_log: RequestLog, tmp_path_factory: pytest.TempPathFactory
+) -> Recording:
+    """Run the flows against moto and collect each role's requests."""
     bucket = "kfops-artifacts-iam-access"
     store = f"s3://{bucket}/{RECORDED_PREFIX}"
     home = tmp_path_factory.mktemp("iam-home")

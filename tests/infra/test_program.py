@@ -451,6 +451,75 @@ def test_infra_apply_manages_the_oidc_provider_and_kms_key_only_when_this_stack_
     assert prod_statements["UseEncryptionKey"]["Resource"] == key
 
 
+def test_with_a_kms_key_and_no_registry_the_read_only_roles_only_decrypt() -> None:
+    """dev's settings with an SSE-KMS bucket: the pull-request role may decrypt through S3 but
+    not make data keys (which writing takes), and infra-apply gets no grant on the key, which
+    only the stack that owns the registry needs (ECR encrypts its repositories with it)."""
+    key = "arn:aws:kms:eu-west-1:123456789012:key/55555555-5555-5555-5555-555555555555"
+    mocks, _ = run_program({**stack_config("dev"), "kfops:kmsKeyArn": key}, "dev")
+    roles = _permissions(mocks.resources)
+
+    def kms(role: str) -> list[dict[str, Any]]:
+        return [s for s in _statements(roles[role]) if "kms:" in json.dumps(s["Action"])]
+
+    via_s3 = {"StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}}
+    assert kms("kfops-github-pull-requests") == [
+        {
+            "Sid": "ReadStoreKeyThroughS3",
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": key,
+            "Condition": via_s3,
+        }
+    ]
+    deploy = kms("kfops-github-deploy")
+    assert [(s["Action"], s["Resource"]) for s in deploy] == [(["kms:Decrypt", "kms:GenerateDataKey"], key)]
+    assert [s["Sid"] for s in kms("kfops-infra-apply")] == [
+        "DecryptStackSecrets"
+    ]  # the state's, not the bucket's
+    assert key not in json.dumps(roles["kfops-infra-apply"])
+
+
+def test_every_role_session_lasts_at_most_an_hour(dev: tuple[list[Registered], dict[str, Any]]) -> None:
+    """Credentials of every role expire after an hour, AWS's shortest maximum (a CI job or a pod
+    refreshes them; a leaked session is short-lived)."""
+    durations = {r.name: r.inputs.get("maxSessionDuration") for r in of_type(dev[0], "aws:iam/role:Role")}
+    assert durations and set(durations.values()) == {3600}, durations
+
+
+def test_shared_account_resources_outlive_the_stack_that_owns_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """prod creates what every stack of the account uses, the GitHub OIDC provider and the ECR
+    repositories: the engine is told to retain them on delete; a stack's own roles are not."""
+    from pulumi.runtime.mocks import MockMonitor
+
+    retained: dict[str, list[bool]] = {}
+    register = MockMonitor.RegisterResource
+
+    def noting_retain(self: MockMonitor, request: Any) -> Any:
+        retained.setdefault(request.type, []).append(request.retainOnDelete)
+        return register(self, request)
+
+    monkeypatch.setattr(MockMonitor, "RegisterResource", noting_retain)
+    run_program(stack_config("prod"), "prod")
+    assert retained["aws:iam/openIdConnectProvider:OpenIdConnectProvider"] == [True]
+    assert retained["aws:ecr/repository:Repository"] and all(retained["aws:ecr/repository:Repository"])
+    assert not any(retained["aws:iam/role:Role"])
+
+
+def test_the_identity_component_outputs_the_roles_its_stack_has(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The component's outputs (``pulumi stack --show-urns``) name the pull-request and preview
+    roles where they exist (dev) and not where they do not (prod)."""
+    from infra.identity import Identity
+
+    outputs: list[dict[str, Any]] = []
+    monkeypatch.setattr(Identity, "register_outputs", lambda self, values: outputs.append(values))
+    for stack in ("dev", "prod"):
+        run_program(stack_config(stack), stack)
+    dev, prod = (set(o) for o in outputs)
+    assert dev == {"deployRoleArn", "pullRequestRoleArn", "infraPreviewRoleArn", "infraApplyRoleArn"}
+    assert prod == {"deployRoleArn", "infraApplyRoleArn"}
+
+
 def test_infra_roles_reach_the_cluster_as_viewer_and_admin(
     dev: tuple[list[Registered], dict[str, Any]],
 ) -> None:
