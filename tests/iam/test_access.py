@@ -220,8 +220,10 @@ class Recording:
 # KFOPS_IAM_RECORDING naming a JSON file a recording is kept there and reused while these
 # files are unchanged. The one import of infra/ in them (`kfops manifests`, not among the
 # flows) reads infra/kubernetes_objects.py, which is in the list too.
-RECORDING_SOURCES = ("kfops", "components", "pipelines", "infra/__init__.py", "infra/kubernetes_objects.py")
-RECORDING_SOURCES += ("tests/conftest.py", "tests/iam/test_access.py", "uv.lock")  # the server, the flows
+RECORDING_SOURCES = (
+    *("kfops", "components", "pipelines", "infra/__init__.py", "infra/kubernetes_objects.py"),
+    *("tests/conftest.py", "tests/iam/test_access.py", "uv.lock"),  # the server, the flows
+)
 
 
 def recording_digest() -> str:

@@ -624,3 +624,39 @@ def test_each_team_role_reaches_only_its_own_store(prod: tuple[list[Registered],
     # CI (kfops:ciNamespace, default the first namespace) gates and promotes in one team's store
     deploy = json.dumps(permissions["kfops-github-deploy"])
     assert f"{bucket}/team-fraud/metrics/*" in deploy and "team-risk" not in deploy
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "infra.policies.infra_roles.InfraScope",
+        "infra.policies.store.StoreAccess",
+        "infra.identity.IdentityArgs",
+    ],
+)
+def test_settings_the_infra_components_share_cannot_be_changed_by_one_of_them(name: str) -> None:
+    """Config is read once and handed to several components: none may alter what the others see."""
+    import dataclasses
+    import importlib
+
+    module, _, cls_name = name.rpartition(".")
+    cls = getattr(importlib.import_module(module), cls_name)
+    instance = object.__new__(cls)  # frozen or not is a property of the class, not of the values
+    field = dataclasses.fields(cls)[0].name
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(instance, field, "changed")
+
+
+@pytest.mark.parametrize(
+    ("name", "flag"),
+    [("infra.policies.ci.deploy", "push"), ("infra.policies.store.store_key_statements", "write")],
+)
+def test_a_policy_builders_flag_is_passed_by_name_only(name: str, flag: str) -> None:
+    """A bare True or False in a policy builder's call says nothing about what it grants."""
+    import importlib
+    import inspect
+
+    module, _, function = name.rpartition(".")
+    parameters = inspect.signature(getattr(importlib.import_module(module), function)).parameters.values()
+    assert [p.name for p in parameters if p.kind is p.KEYWORD_ONLY] == [flag]
+    assert all(p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) for p in parameters)
