@@ -43,11 +43,6 @@ class ScheduleReport:
     changes: dict[str, list[str]] = field(default_factory=lambda: {c: [] for c in CHANGES})
     warnings: list[str] = field(default_factory=list)
 
-    @property
-    def changed(self) -> int:
-        """Number of schedule changes (``unchanged`` not counted)."""
-        return sum(len(v) for k, v in self.changes.items() if k != "unchanged")
-
 
 def _existing(api: KfpApi, experiment_id: str, only: str | None) -> tuple[list[ExistingRun], dict[str, str]]:
     runs, crons = [], {}
