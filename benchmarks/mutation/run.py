@@ -107,7 +107,7 @@ def fingerprint(module: Module, excluded: list[str]) -> str:
     """What a session's results depend on: the module, its tests' files and the settings."""
     digest = hashlib.sha256()
     digest.update(json.dumps([module.path, module.tests, excluded]).encode())  # not the interpreter's path
-    for part in [module.path, *[t for t in module.tests if t.startswith("tests/")]]:
+    for part in [module.path, *[t.split("::")[0] for t in module.tests if t.startswith("tests/")]]:
         path = REPO / part
         files = [path] if path.is_file() else sorted(path.rglob("*.py")) if path.is_dir() else []
         for file in files:
