@@ -9,13 +9,17 @@ changes only the images that use it.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+from components.images import COMPONENTS_DIR
 from components.shared.errors import InputError, KfopsError
 from kfops.images import REPO, sync_component_files
+
+_REQUIREMENT = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==", re.M)
 
 
 def dependency_group(component: str) -> str:
@@ -72,3 +76,13 @@ def lock_images(check: bool = False) -> list[str]:
         The components whose file was (or, with ``check``, would be) changed.
     """
     return sync_component_files("requirements.txt", export_requirements, check)
+
+
+def normalize(distribution: str) -> str:
+    """PEP 503 name: ``Scikit_Learn`` -> ``scikit-learn``."""
+    return re.sub(r"[-_.]+", "-", distribution).lower()
+
+
+def locked_distributions(component: str, root: Path = COMPONENTS_DIR) -> set[str]:
+    """Distributions the image installs (from its requirements.txt)."""
+    return {normalize(m) for m in _REQUIREMENT.findall((root / component / "requirements.txt").read_text())}
