@@ -85,3 +85,68 @@ def test_a_window_at_the_decision_time_counts_and_a_later_one_does_not() -> None
     ]
     decision = decide_retrain(windows, [], T0, rule)
     assert decision.considered == 2 and decision.below == 2 and decision.retrain
+
+
+def test_each_watched_metric_points_the_way_the_gate_says() -> None:
+    """Monitoring and the gate judge the same metrics; their directions come from two tables."""
+    from components.monitoring.core import WATCHED_METRICS, higher_is_better
+    from components.shared.gate_stats.metrics import METRICS
+
+    for metric in WATCHED_METRICS:
+        assert higher_is_better(metric) is METRICS[metric].higher_is_better, metric
+
+
+def test_the_limits_include_their_ends() -> None:
+    """A floor of 1 (every window must be perfect), no tolerance and "1 of the last M" are allowed."""
+    assert MonitorSettings(metric="accuracy", threshold=1.0).threshold == 1.0
+    assert MonitorSettings(tolerance=0.0).tolerance == 0.0
+    assert MonitorSettings(windows_below=1, window_count=3).windows_below == 1
+    with pytest.raises(InputError, match="need 1 <= windows_below <= window_count, got 0 of 3"):
+        MonitorSettings(windows_below=0, window_count=3)
+
+
+def test_a_window_verdict_cannot_be_changed_after_it_was_judged() -> None:
+    import dataclasses
+
+    from components.monitoring.core import WindowVerdict
+
+    verdict = object.__new__(WindowVerdict)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        verdict.below = True  # type: ignore[misc]
+
+
+def test_the_cooldown_ends_and_the_rule_retrains_again() -> None:
+    rule = MonitorSettings(windows_below=1, window_count=1, cooldown_hours=72)
+    window = [{"as_of": T0.isoformat(), "below": True}]
+    for hours, cooling in ((71, True), (73, False)):
+        started = [{"started_at": (T0 - timedelta(hours=hours)).isoformat()}]
+        decision = decide_retrain(window, started, T0, rule)
+        assert decision.retrain is not cooling and (decision.cooldown_until is not None) is cooling, hours
+
+
+def test_only_windows_of_this_windows_champion_count_whatever_the_versions_names() -> None:
+    from components.monitoring.core import retrain_decision
+
+    rule = MonitorSettings(windows_below=2, window_count=3, cooldown_hours=0)
+    others = [
+        {"as_of": (T0 - timedelta(days=d)).isoformat(), "below": True, "champion_version": "v9"}
+        for d in (1, 2)
+    ]
+    window = {"as_of": T0.isoformat(), "below": True, "champion_version": "v1"}  # v9 sorts after v1
+    decision = retrain_decision(window, others, [], T0, rule)
+    assert decision.considered == 1 and not decision.retrain
+
+
+def test_a_window_with_unseen_labels_names_the_first_three() -> None:
+    from components.monitoring.core import check_window_labels
+
+    with pytest.raises(InputError, match=r"label\(s\) 'c', 'd', 'e' the champion never saw \(classes a, b\)"):
+        check_window_labels(["a", "f", "e", "d", "c"], ["a", "b"])
+
+
+def test_window_keys_keep_letters_digits_dashes_and_underscores_of_the_run_id() -> None:
+    from components.monitoring.core import window_key
+
+    assert window_key("m", T0, "run-1_a/b:c").endswith("-run-1_abc.json")
+    assert window_key("m", T0, "/:.").endswith("-local.json")
+    assert window_key("m", T0, "").endswith("-local.json")
