@@ -115,6 +115,31 @@ def test_a_window_verdict_cannot_be_changed_after_it_was_judged() -> None:
         verdict.below = True  # type: ignore[misc]
 
 
+def test_a_retrain_decision_cannot_be_changed_after_it_was_made() -> None:
+    """The decision is recorded and acted on; nothing may edit it in between."""
+    import dataclasses
+
+    decision = decide_retrain([{"as_of": T0.isoformat(), "below": True}], [], T0, MonitorSettings())
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        decision.retrain = True  # type: ignore[misc]
+
+
+def test_a_window_measured_again_after_it_started_a_retraining_does_not_start_another() -> None:
+    """A trigger's ``started_at`` is its window's time, so a re-run of that window (a retried
+    monitoring run) sees a retraining that started at exactly ``as_of``: it is cooling."""
+    rule = MonitorSettings(windows_below=1, window_count=1, cooldown_hours=24)
+    window = [{"as_of": T0.isoformat(), "below": True}]
+    assert decide_retrain(window, [], T0, rule).retrain
+    again = decide_retrain(window, [{"started_at": T0.isoformat()}], T0, rule)
+    assert not again.retrain and again.rule_met
+    assert again.cooldown_until == (T0 + timedelta(hours=24)).isoformat()
+
+
+def test_without_a_champion_value_the_floor_is_the_threshold_alone() -> None:
+    for threshold in (0.0, 0.3):
+        assert floor(MonitorSettings(metric="accuracy", threshold=threshold, tolerance=0.05), None) == threshold
+
+
 def test_the_cooldown_ends_and_the_rule_retrains_again() -> None:
     rule = MonitorSettings(windows_below=1, window_count=1, cooldown_hours=72)
     window = [{"as_of": T0.isoformat(), "below": True}]
