@@ -186,3 +186,46 @@ def test_the_kfops_executable_and_python_m_kfops_use_the_process_entry() -> None
     scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
     assert scripts["kfops"] == "kfops.cli:entry_point"
     assert "entry_point()" in (REPO / "kfops" / "__main__.py").read_text()
+
+
+def test_every_component_cli_ends_through_the_process_entry() -> None:
+    """A component CLI run on a laptop loads pyarrow as `kfops` does, so it ends the same way."""
+    import ast
+
+    from tests.conftest import REPO
+
+    entries = sorted((REPO / "components").glob("*/__main__.py"))
+    assert len(entries) == 11
+    for entry in entries:
+        tree = ast.parse(entry.read_text())
+        guard = next(n for n in tree.body if isinstance(n, ast.If) and "__main__" in ast.unparse(n.test))
+        assert [ast.unparse(s) for s in guard.body] == ["exit_process(run_cli(main))"], entry
+
+
+def test_a_component_cli_keeps_its_exit_code_and_its_one_line_error() -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "components.split",
+            "--dataset",
+            "missing.parquet",
+            "--train",
+            "t",
+            "--test",
+            "t",
+            "--info",
+            "i",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1, done.stderr

@@ -6,7 +6,7 @@ import argparse
 import json
 
 from components.batch_predict.io import run_batch_predict
-from components.shared.cli import run_cli
+from components.shared.cli import exit_process, run_cli
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,4 +21,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(run_cli(main))
+    exit_process(run_cli(main))  # see exit_process: a decided exit code survives native teardown

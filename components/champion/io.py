@@ -97,6 +97,7 @@ def _challenge_champion(
             False,
             f"not comparable: champion {champion_version} is a {rescored.task} model and the candidate "
             f"a {task} model; promote by hand with `kfops champion promote {model_name}:VERSION` if intended",
+            verdict="not comparable",
         )
     return challenge(
         rescored.record,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from components.ingest.io import run_ingest, write_synthetic
-from components.shared.cli import run_cli
+from components.shared.cli import exit_process, run_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,4 +39,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(run_cli(main))
+    exit_process(run_cli(main))  # see exit_process: a decided exit code survives native teardown

@@ -7,7 +7,7 @@ import json
 
 from components.monitoring.core import MonitorSettings
 from components.monitoring.io import run_monitoring
-from components.shared.cli import run_cli
+from components.shared.cli import exit_process, run_cli
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,4 +38,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(run_cli(main))
+    exit_process(run_cli(main))  # see exit_process: a decided exit code survives native teardown

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from components.retrain_trigger.core import IN_CLUSTER_HOST, training_parameters
 from components.retrain_trigger.io import run_trigger
-from components.shared.cli import run_cli
+from components.shared.cli import exit_process, run_cli
 from components.shared.errors import InputError
 
 
@@ -49,4 +49,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(run_cli(main))
+    exit_process(run_cli(main))  # see exit_process: a decided exit code survives native teardown

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from components.shared.cli import run_cli
+from components.shared.cli import exit_process, run_cli
 from components.split.io import run_split
 
 
@@ -32,4 +32,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(run_cli(main))
+    exit_process(run_cli(main))  # see exit_process: a decided exit code survives native teardown

@@ -321,6 +321,7 @@ def test_a_champion_that_cannot_score_the_candidates_data_is_kept_and_says_why(
     run_champion(str(store), "m", "v1", str(other["evaluation"]), str(other["test"]), now=T0)
     outcome = run_champion(str(store), "m", "v2", str(cancer["evaluation"]), str(cancer["test"]), now=T0)
     assert not outcome.promote and outcome.reason.startswith("not comparable")
+    assert outcome.verdict == "not comparable"
     assert read_champion(open_store(str(store)), "m")["version"] == "v1"  # type: ignore[index]
     assert set_champion(str(store), "m", "v2", action="promote")["version"] == "v2"  # by hand, recorded
 

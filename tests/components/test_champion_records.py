@@ -314,7 +314,7 @@ def test_models_of_different_tasks_are_not_comparable_whichever_is_champion(
         store_model(str(candidate["model"]), str(candidate["evaluation"]), store, "m", version="v2", now=T0)
         run_champion(store, "m", "v1", str(champion["evaluation"]), str(champion["test"]), now=T0)
         outcome = run_champion(store, "m", "v2", str(candidate["evaluation"]), str(candidate["test"]), now=T0)
-        assert not outcome.promote and not outcome.decisions
+        assert not outcome.promote and not outcome.decisions and outcome.verdict == "not comparable"
         assert outcome.reason.startswith(
             f"not comparable: champion v1 is a {first} model and the candidate a {second} model"
         )
