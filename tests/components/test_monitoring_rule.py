@@ -137,7 +137,8 @@ def test_a_window_measured_again_after_it_started_a_retraining_does_not_start_an
 
 def test_without_a_champion_value_the_floor_is_the_threshold_alone() -> None:
     for threshold in (0.0, 0.3):
-        assert floor(MonitorSettings(metric="accuracy", threshold=threshold, tolerance=0.05), None) == threshold
+        rule = MonitorSettings(metric="accuracy", threshold=threshold, tolerance=0.05)
+        assert floor(rule, None) == threshold
 
 
 def test_the_cooldown_ends_and_the_rule_retrains_again() -> None:

@@ -21,7 +21,8 @@ def test_mde_of_a_barely_large_enough_set_is_the_power_equations_root(n: int, di
     za, zb = st.norm.ppf(0.95), st.norm.ppf(0.8)
     psi = discordance
     top = math.sqrt(psi)
-    assert 0 < math.sqrt(psi) * (math.sqrt(n) - za) < 1  # the power at a drop of sqrt(psi) is only just reached
+    # the power at a drop of sqrt(psi) is only just reached:
+    assert 0 < math.sqrt(psi) * (math.sqrt(n) - za) < 1
     d = accuracy_mde(n, discordance, 0.05)
     assert d < top - 1e-3
     assert math.sqrt(n) * d == pytest.approx(za * math.sqrt(psi) + zb * math.sqrt(psi - d * d), rel=1e-9)
