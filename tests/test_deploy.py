@@ -52,6 +52,25 @@ def enabled_schedules(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    """An empty local store, for the audit records."""
+    folder = tmp_path / "store"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def refused_schedule(tmp_path: Path, kfp_server: tuple[str, State]) -> Path:
+    """A schedules file of one run, whose create the server answers 400 (after the uploads)."""
+    schedules = tmp_path / "s.yaml"
+    schedules.write_text(
+        yaml.safe_dump({"schedules": [{"name": "n", "pipeline": "training", "cron": "0 0 2 * * *"}]})
+    )
+    kfp_server[1].fail_paths = {"/apis/v2beta1/recurringruns": 400}
+    return schedules
+
+
 def changed_copy(compiled: Path, folder: Path, marker: str) -> Path:
     """A copy of ``compiled`` whose training spec differs (so its version name differs)."""
     shutil.copytree(compiled, folder)
@@ -258,18 +277,11 @@ def test_an_unsupported_server_version_is_refused(
 
 
 def test_a_failure_after_uploads_still_leaves_an_audit_of_them(
-    kfp_server: tuple[str, State], compiled: Path, tmp_path: Path
+    kfp_server: tuple[str, State], compiled: Path, store: Path, refused_schedule: Path
 ) -> None:
-    host, state = kfp_server
-    store = tmp_path / "store"
-    store.mkdir()
-    schedules = tmp_path / "s.yaml"
-    schedules.write_text(
-        yaml.safe_dump({"schedules": [{"name": "n", "pipeline": "training", "cron": "0 0 2 * * *"}]})
-    )
-    state.fail_paths = {"/apis/v2beta1/recurringruns": 400}
+    host, _ = kfp_server
     with pytest.raises(ApiError, match="create recurring run kfops:n: HTTP 400"):
-        deploy(host, TOKEN, compiled, namespace=NS, store=str(store), schedules_file=schedules)
+        deploy(host, TOKEN, compiled, namespace=NS, store=str(store), schedules_file=refused_schedule)
     (record,) = (json.loads(p.read_text()) for p in (store / "metrics" / "deploys").glob("*.json"))
     assert record["outcome"] == "failed" and "HTTP 400" in record["error"]
     assert [c["change"] for c in record["changes"]] == ["pipeline created", "version uploaded"]
@@ -280,11 +292,9 @@ def audit_records(store: Path) -> list[dict[str, Any]]:
 
 
 def test_every_deploy_records_its_audit_also_when_nothing_changed(
-    kfp_server: tuple[str, State], compiled: Path, tmp_path: Path
+    kfp_server: tuple[str, State], compiled: Path, store: Path
 ) -> None:
     host, state = kfp_server
-    store = tmp_path / "store"
-    store.mkdir()
     first = deploy(host, TOKEN, compiled, namespace=NS, store=str(store), commit="c1", actor="ci")
     second = deploy(host, TOKEN, compiled, namespace=NS, store=str(store), commit="c2", actor="me")
     assert second.uploaded == [] and second.unchanged == first.uploaded
@@ -307,11 +317,9 @@ def test_every_deploy_records_its_audit_also_when_nothing_changed(
 
 
 def test_a_deploy_that_fails_before_changing_anything_records_no_audit(
-    kfp_server: tuple[str, State], compiled: Path, tmp_path: Path
+    kfp_server: tuple[str, State], compiled: Path, store: Path
 ) -> None:
     host, state = kfp_server
-    store = tmp_path / "store"
-    store.mkdir()
     state.fail_paths = {"/apis/v2beta1/pipelines/upload": 400}
     with pytest.raises(ApiError, match="upload pipeline training: HTTP 400"):
         deploy(host, TOKEN, compiled, namespace=NS, store=str(store))
@@ -319,11 +327,9 @@ def test_a_deploy_that_fails_before_changing_anything_records_no_audit(
 
 
 def test_a_dry_run_writes_no_audit_record(
-    kfp_server: tuple[str, State], compiled: Path, tmp_path: Path
+    kfp_server: tuple[str, State], compiled: Path, store: Path, tmp_path: Path
 ) -> None:
     host, state = kfp_server
-    store = tmp_path / "store"
-    store.mkdir()
     preview = deploy(host, TOKEN, compiled, namespace=NS, store=str(store), dry_run=True)
     (label,) = preview.uploaded
     assert preview.audit_uri == "" and list(store.iterdir()) == [] and state.writes() == []
@@ -336,30 +342,25 @@ def test_a_dry_run_writes_no_audit_record(
 
 
 def test_an_audit_that_cannot_be_written_fails_a_deploy_that_succeeded(
-    kfp_server: tuple[str, State], compiled: Path, tmp_path: Path
+    kfp_server: tuple[str, State], compiled: Path, store: Path
 ) -> None:
     host, _ = kfp_server
-    store = tmp_path / "store"
-    store.mkdir()
     (store / "metrics").write_text("a file where the audit's folder goes")
     with pytest.raises(StoreError, match="cannot write to store"):
         deploy(host, TOKEN, compiled, namespace=NS, store=str(store))
 
 
 def test_an_audit_that_cannot_be_written_after_a_failure_is_a_warning_and_the_failure_is_raised(
-    kfp_server: tuple[str, State], compiled: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    kfp_server: tuple[str, State],
+    compiled: Path,
+    store: Path,
+    refused_schedule: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    host, state = kfp_server
-    store = tmp_path / "store"
-    store.mkdir()
+    host, _ = kfp_server
     (store / "metrics").write_text("a file where the audit's folder goes")
-    schedules = tmp_path / "s.yaml"
-    schedules.write_text(
-        yaml.safe_dump({"schedules": [{"name": "n", "pipeline": "training", "cron": "0 0 2 * * *"}]})
-    )
-    state.fail_paths = {"/apis/v2beta1/recurringruns": 400}
     with pytest.raises(ApiError, match="create recurring run kfops:n: HTTP 400"):
-        deploy(host, TOKEN, compiled, namespace=NS, store=str(store), schedules_file=schedules)
+        deploy(host, TOKEN, compiled, namespace=NS, store=str(store), schedules_file=refused_schedule)
     assert (
         "warning: the audit record of the changes made could not be written: cannot write"
         in capsys.readouterr().out
