@@ -119,7 +119,7 @@ def accuracy_test(
         baseline=float(base.mean()),
         candidate=float(cand.mean()),
         delta=delta,
-        p_value=min(max(p, 0.0), 1.0),
+        p_value=p,
         ci=_score_interval(b, c, n, alpha),
         mde=accuracy_mde(n, discordance, alpha, tolerance),
         method=method,
