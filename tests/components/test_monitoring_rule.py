@@ -115,6 +115,15 @@ def test_a_window_verdict_cannot_be_changed_after_it_was_judged() -> None:
         verdict.below = True  # type: ignore[misc]
 
 
+def test_settings_cannot_be_changed_after_they_were_checked() -> None:
+    """The checks run when the settings are made; an edit afterwards would skip them."""
+    import dataclasses
+
+    rule = MonitorSettings()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        rule.windows_below = 0  # type: ignore[misc]
+
+
 def test_a_retrain_decision_cannot_be_changed_after_it_was_made() -> None:
     """The decision is recorded and acted on; nothing may edit it in between."""
     import dataclasses
