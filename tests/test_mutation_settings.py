@@ -42,3 +42,24 @@ def test_the_excluded_operators_are_valid_patterns() -> None:
         re.compile(pattern)
     makefile = (REPO / "Makefile").read_text()
     assert "\nmutation:" in makefile and "\nmutation-faults:" in makefile  # the README's entry points
+
+
+def test_an_explanation_whose_mutant_is_killed_now_is_reported_as_left_over() -> None:
+    """A left-over reason could excuse a later, different survivor of the same line."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("mutation_run", SETTINGS / "run.py")
+    assert spec and spec.loader
+    runner = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = runner  # dataclasses look their module up while it loads
+    try:
+        spec.loader.exec_module(runner)
+    finally:
+        del sys.modules[spec.name]
+    module = runner.Module(path="m.py", tests=("tests/t.py",))
+    kept = {"module": "m.py", "operator": "core/NumberReplacer", "text": "x = 1", "reason": "r"}
+    gone = {"module": "m.py", "operator": "core/AddNot", "text": "if a:", "reason": "r"}
+    other = {"module": "n.py", "operator": "core/AddNot", "text": "if a:", "reason": "r"}
+    survived = [{"operator": "core/NumberReplacer", "text": "x = 1", "line": 3}]
+    assert runner.unused_explanations(module, survived, [kept, gone, other]) == [gone]

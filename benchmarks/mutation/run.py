@@ -220,10 +220,23 @@ def is_current(module: Module, excluded: list[str]) -> bool:
     return meta.exists() and json.loads(meta.read_text()).get("fingerprint") == fingerprint(module, excluded)
 
 
+def unused_explanations(
+    module: Module, survived: list[dict], reasons: list[dict[str, str]]
+) -> list[dict[str, str]]:
+    """The module's explanations that match none of its survivors: the mutant they excused is
+    killed now, and a left-over reason could excuse a later, different survivor of that line."""
+    return [
+        entry
+        for entry in reasons
+        if entry["module"] == module.path and not any(_reason(module, s, [entry]) for s in survived)
+    ]
+
+
 def write_report(modules: list[Module]) -> int:
-    """Write ``docs/mutation.md``; return how many modules miss the target or leave survivors unexplained."""
+    """Write ``docs/mutation.md``; return how many modules miss the target, leave survivors
+    unexplained or keep explanations of mutants that no longer survive."""
     reasons = explanations()
-    rows, details, problems = [], [], 0
+    rows, details, unused, problems = [], [], [], 0
     for module in modules:
         r = module_results(module)
         if not r["total"]:
@@ -235,11 +248,18 @@ def write_report(modules: list[Module]) -> int:
         complete = "" if not r["pending"] else f" ({r['pending']} not run yet)"
         current = is_current(module, load_settings()[1])
         complete += "" if current else " (stale: the module or its tests changed since)"
+        # Only a finished, current session shows which explanations are left over.
+        left_over = (
+            unused_explanations(module, r["survived"], reasons) if current and not r["pending"] else []
+        )
+        unused += [f"- `{module.path}`, {e.get('operator', '.*')}: `{e['text']}`" for e in left_over]
         ok = score >= TARGET and len(explained) == len(r["survived"]) and not r["pending"] and current
+        ok = ok and not left_over
         problems += not ok
+        flag = "" if ok else "**below target, unexplained or an explanation left over**"
         rows.append(
             f"| `{module.path}` | {r['total']}{complete} | {r['killed']} | {len(r['survived'])} "
-            f"| {len(explained)} | {score:.1%} {'' if ok else '**below target or unexplained**'} |"
+            f"| {len(explained)} | {score:.1%} {flag} |"
         )
         for s in r["survived"]:
             reason = _reason(module, s, reasons) or "**not explained yet**"
@@ -265,6 +285,8 @@ def write_report(modules: list[Module]) -> int:
         *(details or ["None."]),
         "",
     ]
+    if unused:
+        text += ["## Explanations that match no survivor (remove them from survivors.toml)", "", *unused, ""]
     faults = WORK / "faults.json"
     if faults.exists():
         text += ["## Hand-made faults (`make mutation-faults`)", "", "| fault | outcome |", "|---|---|"]
