@@ -38,6 +38,7 @@ from sklearn.preprocessing import (
     RobustScaler,
     StandardScaler,
 )
+from sklearn.utils import check_array
 
 from components.shared.errors import InputError
 from components.shared.schema import DatasetSchema
@@ -164,9 +165,7 @@ def fit_preprocessing(train: pd.DataFrame, schema: DatasetSchema, steps: tuple[s
                     "nothing to learn from"
                 )
             transformer = step.make(x)
-            # The first fitted step sees column names, as it will inside the model.
-            inputs = x if fitted else pd.DataFrame(x, columns=numeric)
-            x = np.asarray(transformer.fit_transform(inputs), dtype="float64")
+            x = np.asarray(transformer.fit_transform(x), dtype="float64")  # a plain array: see _plain
             fitted.append((name, transformer))
             summary[name] = _fitted_parameters(transformer, columns)
             if isinstance(transformer, VarianceThreshold):
@@ -181,15 +180,17 @@ def fit_preprocessing(train: pd.DataFrame, schema: DatasetSchema, steps: tuple[s
     parts: list[tuple[str, Any, list[int]]] = []
     positions = {c: i for i, c in enumerate(schema.features)}
     if numeric:
-        numeric_part: Any = FrozenEstimator(Pipeline(fitted)) if fitted else "passthrough"
+        as_floats = _plain("as_floats", check_array, {"dtype": "float64", "ensure_all_finite": "allow-nan"})
+        numeric_part: Any = FrozenEstimator(Pipeline([as_floats, *fitted])) if fitted else "passthrough"
         parts.append(("numeric", numeric_part, [positions[c] for c in numeric]))
     if categorical:
         encoder = Pipeline(
             [
+                _plain("as_objects", np.asarray, {"dtype": object}),
                 ("impute", SimpleImputer(strategy="constant", fill_value="missing")),
                 ("one_hot", OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
             ]
-        ).fit(work[categorical].astype(object))
+        ).fit(work[categorical].to_numpy(dtype=object))
         summary["one_hot"] = {
             c: [str(v) for v in cats]
             for c, cats in zip(categorical, encoder.named_steps["one_hot"].categories_, strict=True)
@@ -205,6 +206,21 @@ def fit_preprocessing(train: pd.DataFrame, schema: DatasetSchema, steps: tuple[s
     prepared[schema.label] = work[schema.label].to_numpy()
     summary["rows_in"], summary["rows_out"] = len(train), len(work)
     return Preprocessing(transformer, work, prepared, summary)
+
+
+def _plain(
+    name: str, convert: Callable[..., Any], options: dict[str, Any]
+) -> tuple[str, FunctionTransformer]:
+    """A first step that makes whatever the model is called with a plain array.
+
+    The model is called with DataFrames (evaluate, batch predict) and with the plain arrays of
+    KServe's v1 protocol (numbers, or strings for rows that mix them with categories). The steps
+    after this one are fitted on a plain array and always see one, so none warns on every call
+    that it was fitted with (or without) column names. ``convert`` is numpy's or scikit-learn's,
+    so a model server with scikit-learn alone can load the model; ``validate=False`` keeps this
+    step from checking names itself.
+    """
+    return (name, FunctionTransformer(convert, kw_args=options, validate=False))
 
 
 def _varying(x: np.ndarray) -> np.ndarray:

@@ -269,6 +269,28 @@ def test_transformer_accepts_numpy_arrays_as_kserve_sends_them() -> None:
     np.testing.assert_allclose(result.transformer.transform(as_strings), expected)
 
 
+@pytest.mark.parametrize(
+    "steps",
+    [
+        "impute_median,clip_outliers,standard_scale",
+        "clip_outliers,impute_median,minmax_scale",
+        "drop_constant,impute_median,robust_scale",
+    ],
+)
+def test_the_transformer_warns_about_no_column_names_whatever_it_is_called_with(steps: str) -> None:
+    """Evaluate and batch predict call the model with DataFrames, KServe with plain arrays:
+    neither may log a feature-name warning on every call."""
+    import warnings
+
+    frame, schema, result = _fit(_mixed_frame(), steps, ("kind",))
+    features = _features(frame, schema)
+    as_strings = np.array([list(row) for row in features.itertuples(index=False)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for called_with in (features, features.to_numpy(dtype=object), as_strings):
+            result.transformer.transform(called_with)
+
+
 def test_transformer_accepts_float_arrays_for_numeric_only_data() -> None:
     frame, schema, result = _fit(_with_outliers(), "impute_median,standard_scale")
     features = _features(frame, schema)
