@@ -7,7 +7,7 @@ import socket
 import stat
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -49,28 +49,32 @@ def test_local_no_overwrite_refuses_and_keeps_bytes(tmp_path: Path) -> None:
     assert store.read("a/b.json") == b"third"
 
 
-def test_local_missing_root_and_unwritable_root_are_store_errors(tmp_path: Path) -> None:
+@pytest.fixture
+def locked(tmp_path: Path) -> Iterator[Path]:
+    """A directory its owner may read but not write (mode 0500), made writable again after."""
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o500)
+    yield folder
+    folder.chmod(0o700)
+
+
+def run_bound_by_file_modes(script: str, path: Path) -> subprocess.CompletedProcess[str]:
+    """``python -c script path`` in a child process bound by the mode bits, also as root
+    (CI runs as root)."""
+    command = bound_by_file_modes([sys.executable, "-c", script, str(path)])
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=REPO)
+
+
+def test_local_missing_root_and_unwritable_root_are_store_errors(tmp_path: Path, locked: Path) -> None:
     with pytest.raises(StoreError, match="does not exist"):
         LocalStore(tmp_path / "missing").check_writable()
     with pytest.raises(StoreError, match="does not exist"):
         LocalStore(tmp_path / "missing").write("x", b"1")
-    locked = tmp_path / "locked"
-    locked.mkdir()
-    locked.chmod(0o500)
-    try:
-        # In a child process bound by the mode bits, also as root (CI runs as root).
-        checked = subprocess.run(
-            bound_by_file_modes([sys.executable, "-c", CHECK_WRITABLE, str(locked)]),
-            capture_output=True,
-            text=True,
-            timeout=120,
-            cwd=REPO,
-        )
-        assert checked.returncode == 3, checked.stdout + checked.stderr
-        assert checked.stdout.strip() == f"StoreError: store {locked} is not writable: Permission denied"
-        assert list(locked.iterdir()) == []  # the probe left nothing behind
-    finally:
-        locked.chmod(0o700)
+    checked = run_bound_by_file_modes(CHECK_WRITABLE, locked)
+    assert checked.returncode == 3, checked.stdout + checked.stderr
+    assert checked.stdout.strip() == f"StoreError: store {locked} is not writable: Permission denied"
+    assert list(locked.iterdir()) == []  # the probe left nothing behind
 
 
 #: Run as ``python -c CHECK_WRITABLE ROOT``: exit 3 and print the StoreError, exit 0 if writable.
@@ -266,24 +270,12 @@ def test_write_uri_to_a_directory_is_refused(tmp_path: Path) -> None:
         write_uri(str(tmp_path / "out"), b"1")
 
 
-def test_write_uri_into_an_unwritable_directory_is_a_store_error(tmp_path: Path) -> None:
-    locked = tmp_path / "locked"
-    locked.mkdir()
-    locked.chmod(0o500)
+def test_write_uri_into_an_unwritable_directory_is_a_store_error(locked: Path) -> None:
     target = locked / "sub" / "x.bin"
-    try:
-        written = subprocess.run(
-            bound_by_file_modes([sys.executable, "-c", WRITE_URI, str(target)]),
-            capture_output=True,
-            text=True,
-            timeout=120,
-            cwd=REPO,
-        )
-        assert written.returncode == 3, written.stdout + written.stderr
-        expected = f"StoreError: cannot create {locked}/sub for {target}: Permission denied"
-        assert written.stdout.strip() == expected
-    finally:
-        locked.chmod(0o700)
+    written = run_bound_by_file_modes(WRITE_URI, target)
+    assert written.returncode == 3, written.stdout + written.stderr
+    expected = f"StoreError: cannot create {locked}/sub for {target}: Permission denied"
+    assert written.stdout.strip() == expected
 
 
 #: Run as ``python -c WRITE_URI PATH``: exit 3 and print the StoreError, exit 0 if written.
